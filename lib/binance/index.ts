@@ -1,0 +1,3 @@
+export * from './streams';
+export * from './parse';
+export * from './loss';

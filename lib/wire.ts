@@ -1,0 +1,27 @@
+/**
+ * The relay frame between forwarder and receiver: `<forwarder arrival stamp, ns> <raw exchange message>`,
+ * one WebSocket text frame per exchange message. The raw message is relayed byte for byte (never
+ * re-encoded), and the frame is the capture format's line, so a relay stream can be recorded and
+ * replayed as it is.
+ */
+
+/** Builds a relay frame. */
+export function encodeRelayFrame(stampNs: bigint, raw: string): string {
+  return `${stampNs} ${raw}`;
+}
+
+/** Splits a relay frame or capture line; undefined when it has no leading integer stamp. */
+export function decodeRelayFrame(frame: string): { stampNs: bigint; raw: string } | undefined {
+  const space = frame.indexOf(' ');
+  if (space <= 0 || space > 20) return undefined;
+  for (let i = 0; i < space; i += 1) {
+    const c = frame.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return { stampNs: BigInt(frame.slice(0, space)), raw: frame.slice(space + 1) };
+}
+
+/** The header the forwarder presents its shared token in. */
+export const RELAY_TOKEN_HEADER = 'x-feedpath-token';
+/** The path a receiver accepts relays on. */
+export const RELAY_PATH = '/relay';
