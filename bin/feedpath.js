@@ -9,4 +9,8 @@ const root = join(__dirname, '..');
 if (!existsSync(join(root, 'dist', 'cli.js'))) {
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
 }
-require(join(root, 'dist', 'cli.js'));
+require(join(root, 'dist', 'cli.js'))
+  .main(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -28,11 +28,17 @@ export interface AgentHandle {
 
 /** Writes one report line to stdout. */
 export function emit(event: AgentEvent): void {
-  process.stdout.write(`${JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`,
+  );
 }
 
 /** Reads `--config <file>` / `--config-json <json>` from argv and validates it. */
-export function readAgentConfig<S extends z.ZodType>(name: string, schema: S, argv: readonly string[]): z.infer<S> {
+export function readAgentConfig<S extends z.ZodType>(
+  name: string,
+  schema: S,
+  argv: readonly string[],
+): z.infer<S> {
   let raw: unknown;
   const fileIndex = argv.indexOf('--config');
   const jsonIndex = argv.indexOf('--config-json');
@@ -45,7 +51,10 @@ export function readAgentConfig<S extends z.ZodType>(name: string, schema: S, ar
       raw = {};
     }
   } catch (error) {
-    throw new FeedpathError(ErrorCode.badConfig, `${name}: cannot read its configuration: ${(error as Error).message}`);
+    throw new FeedpathError(
+      ErrorCode.badConfig,
+      `${name}: cannot read its configuration: ${(error as Error).message}`,
+    );
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
@@ -72,15 +81,18 @@ export async function runAgent<S extends z.ZodType>(
     return;
   }
   let stopping = false;
-  const stop = async (reason: string): Promise<void> => {
+  // A fatal error after start (e.g. `finished` rejects) is reported first, then the agent still
+  // stops cleanly — files written, `done` emitted — and exits 1.
+  const stop = async (reason: string, failure?: unknown): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    if (failure !== undefined) reportError(name, failure);
     try {
       const result = await handle.stop(reason);
       emit({ event: 'done', agent: name, reason, ...result });
-      process.exitCode = 0;
+      if (failure === undefined) process.exitCode = 0;
     } catch (error) {
-      reportFatal(name, error);
+      reportError(name, error);
     }
     // Let stdout drain, then leave even if a socket lingers.
     setTimeout(() => process.exit(), 50).unref();
@@ -89,19 +101,21 @@ export async function runAgent<S extends z.ZodType>(
   process.once('SIGINT', () => void stop('SIGINT'));
   handle.finished?.then(
     () => void stop('finished'),
-    (error: unknown) => {
-      reportFatal(name, error);
-      void stop('failed');
-    },
+    (error: unknown) => void stop('failed', error),
   );
 }
 
 function reportFatal(name: string, error: unknown): void {
+  reportError(name, error);
+  setTimeout(() => process.exit(), 50).unref();
+}
+
+function reportError(name: string, error: unknown): void {
   const code = isFeedpathError(error) ? error.code : ErrorCode.agentFailed;
   const message = error instanceof Error ? error.message : String(error);
   emit({ event: 'error', agent: name, code, message });
   process.stderr.write(`${name}: ${message}\n`);
-  if (!isFeedpathError(error) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (!isFeedpathError(error) && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`);
   process.exitCode = code === ErrorCode.badConfig ? 2 : 1;
-  setTimeout(() => process.exit(), 50).unref();
 }

@@ -51,26 +51,38 @@ export interface AnchorInfo {
 
 const systemSources: ClockSources = { hrtime: process.hrtime.bigint, dateNow: Date.now };
 
-/** Spins until `dateNow()` ticks over; returns the anchor (realtime − monotonic) and its uncertainty. */
+/** An edge seen in a window wider than this is discarded (the thread was likely preempted). */
+const MAX_EDGE_WINDOW_NS = 5_000n;
+
+/**
+ * Spins until `dateNow()` ticks over; returns the anchor (realtime − monotonic) and its uncertainty.
+ * Each `dateNow()` call is bracketed by two monotonic readings, so the edge is known to lie between
+ * the start of the last call that returned the old value and the end of the first that returned the
+ * new one. A window wider than MAX_EDGE_WINDOW_NS, or a jump of more than one ms (both signs of a
+ * preemption inside the window), is discarded and the next edge is tried.
+ */
 function anchorOnEdge(
   sources: ClockSources,
   maxSpinNs: bigint | undefined,
 ): { offsetNs: bigint; uncertaintyNs: bigint } | undefined {
   const { hrtime, dateNow } = sources;
   const start = hrtime();
-  const ms0 = dateNow();
-  let before = hrtime();
+  let previousStart = hrtime();
+  let previousMs = dateNow();
   for (;;) {
-    const after = hrtime();
+    const callStart = hrtime();
     const ms = dateNow();
-    if (ms !== ms0) {
-      // The edge fell between the last dateNow() that returned ms0 (after `before`) and this one
-      // (after `after`): take the middle of that window.
-      const edgeHr = (before + after) / 2n;
-      return { offsetNs: BigInt(ms) * NS_PER_MS - edgeHr, uncertaintyNs: after - before };
+    const callEnd = hrtime();
+    if (ms !== previousMs) {
+      const window = callEnd - previousStart;
+      if (ms === previousMs + 1 && window <= MAX_EDGE_WINDOW_NS) {
+        const edgeHr = (previousStart + callEnd) / 2n;
+        return { offsetNs: BigInt(ms) * NS_PER_MS - edgeHr, uncertaintyNs: window };
+      }
     }
-    if (maxSpinNs !== undefined && after - start > maxSpinNs) return undefined;
-    before = after;
+    if (maxSpinNs !== undefined && callEnd - start > maxSpinNs) return undefined;
+    previousStart = callStart;
+    previousMs = ms;
   }
 }
 

@@ -9,10 +9,21 @@ export const ErrorCode = {
   badCapture: 'FP_BAD_CAPTURE',
   portInUse: 'FP_PORT_IN_USE',
   exchangeUnreachable: 'FP_EXCHANGE_UNREACHABLE',
+  targetUnreachable: 'FP_TARGET_UNREACHABLE',
   authRejected: 'FP_AUTH_REJECTED',
   peerSilent: 'FP_PEER_SILENT',
+  /** The forwarder cannot connect to a receiver (a warning: it keeps trying with backoff). */
+  receiverUnreachable: 'FP_RECEIVER_UNREACHABLE',
+  /** A receiver fell so far behind that the forwarder cut it off (a warning: it reconnects). */
+  receiverSlow: 'FP_RECEIVER_SLOW',
   badInput: 'FP_BAD_INPUT',
   agentFailed: 'FP_AGENT_FAILED',
+  /** A results file cannot be analysed: missing, empty, or not in the seed's CSV format. */
+  badResults: 'FP_BAD_RESULTS',
+  /** No path of a run has a single readable sample: there is nothing to report. */
+  nothingToAnalyze: 'FP_NOTHING_TO_ANALYZE',
+  /** The results store (local folder or S3) failed to list, read or write. */
+  storeFailed: 'FP_STORE_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -74,7 +74,10 @@ export async function loadProfile(path: string): Promise<Profile> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new FeedpathError(ErrorCode.badProfile, `profile ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new FeedpathError(
+      ErrorCode.badProfile,
+      `profile ${path} is not valid JSON: ${(error as Error).message}`,
+    );
   }
   return parseProfile(value, `profile ${path}`);
 }

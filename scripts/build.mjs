@@ -3,6 +3,9 @@
 // workflow ships to the instances; the command keeps its packages external.
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+process.chdir(fileURLToPath(new URL('..', import.meta.url)));
 
 const common = {
   bundle: true,

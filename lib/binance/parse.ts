@@ -75,7 +75,8 @@ export function interpretMessage(parsed: unknown, defaultStream = ''): ParseOutc
     case 'aggTrade': {
       const id = type === 'trade' ? data.t : data.a;
       const eventTimeUs = toUs(data.E);
-      if (typeof id !== 'number' || eventTimeUs === undefined) return fail('malformed', `${type} without id or E`);
+      if (typeof id !== 'number' || eventTimeUs === undefined)
+        return fail('malformed', `${type} without id or E`);
       return { ok: true, event: { stream: streamOr(type), kind: type, symbol, id, eventTimeUs } };
     }
     case 'depthUpdate': {
@@ -92,7 +93,10 @@ export function interpretMessage(parsed: unknown, defaultStream = ''): ParseOutc
     case undefined: {
       // Spot bookTicker has no `e` and no event time: u, s, b, B, a, A.
       if (typeof data.u === 'number' && 'b' in data && 'a' in data) {
-        return { ok: true, event: { stream: streamOr('bookTicker'), kind: 'bookTicker', symbol, id: data.u } };
+        return {
+          ok: true,
+          event: { stream: streamOr('bookTicker'), kind: 'bookTicker', symbol, id: data.u },
+        };
       }
       return fail('unknown', 'no event type (e)');
     }

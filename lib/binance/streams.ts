@@ -40,7 +40,10 @@ export function parseStreamList(list: string): StreamName[] {
     .filter((s) => s.length > 0);
   if (names.length === 0) throw new FeedpathError(ErrorCode.badStream, 'no stream given');
   if (names.length > MAX_STREAMS_PER_CONNECTION) {
-    throw new FeedpathError(ErrorCode.badStream, `${names.length} streams: Binance allows ${MAX_STREAMS_PER_CONNECTION}`);
+    throw new FeedpathError(
+      ErrorCode.badStream,
+      `${names.length} streams: Binance allows ${MAX_STREAMS_PER_CONNECTION}`,
+    );
   }
   const seen = new Set<string>();
   return names.map((name) => {
@@ -68,7 +71,8 @@ export function streamUrl(
     path = '/stream';
     params.push(`streams=${streams.join('/')}`);
   } else {
-    if (streams.length !== 1) throw new FeedpathError(ErrorCode.badStream, 'a raw stream URL takes exactly one stream');
+    if (streams.length !== 1)
+      throw new FeedpathError(ErrorCode.badStream, 'a raw stream URL takes exactly one stream');
     path = `/ws/${streams[0]}`;
   }
   if (microseconds) params.push('timeUnit=MICROSECOND');
@@ -92,7 +96,14 @@ export function parseStreamRequest(pathAndQuery: string): StreamRequest {
     return { streams: parseStreamList(list), combined: true, microseconds };
   }
   if (url.pathname.startsWith('/ws/')) {
-    return { streams: parseStreamList(decodeURIComponent(url.pathname.slice(4))), combined: false, microseconds };
+    return {
+      streams: parseStreamList(decodeURIComponent(url.pathname.slice(4))),
+      combined: false,
+      microseconds,
+    };
   }
-  throw new FeedpathError(ErrorCode.badStream, `unknown path "${url.pathname}": expected /ws/<stream> or /stream?streams=`);
+  throw new FeedpathError(
+    ErrorCode.badStream,
+    `unknown path "${url.pathname}": expected /ws/<stream> or /stream?streams=`,
+  );
 }

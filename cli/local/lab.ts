@@ -1,0 +1,169 @@
+/**
+ * The world of a local run on one machine: the exchange simulator, the link emulators and the
+ * agents, each a real process on loopback. The local workflow's Task handlers and `feedpath run`
+ * drive it through the same lifecycle as the cloud: provision → start receiver → start forwarder →
+ * (run) → stop agents → teardown.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { streamUrl } from '../../lib/binance';
+import type { AgentEvent } from '../../lib/agent';
+import type { LocalRunOptions } from '../../lib/experiment';
+import { DEFAULT_PROFILE, linkSpec, type LinkName, type Profile } from '../../lib/profile';
+import { AgentProcess } from './agent-process';
+
+const HOST = '127.0.0.1';
+
+export interface LabProgress {
+  elapsedS: number;
+  receiver?: AgentEvent;
+  forwarder?: AgentEvent;
+  exchange?: AgentEvent;
+}
+
+export class LocalLab {
+  private readonly processes = new Map<string, AgentProcess>();
+  private exchangeBase: string | undefined;
+  private receiverPort: number | undefined;
+  private readonly token = randomBytes(18).toString('base64url');
+  readonly profile: Profile | undefined;
+
+  constructor(
+    readonly runDir: string,
+    readonly options: LocalRunOptions,
+  ) {
+    this.profile = options.profile ?? (options.exchange === undefined ? DEFAULT_PROFILE : undefined);
+  }
+
+  private get logDir(): string {
+    return join(this.runDir, 'logs');
+  }
+
+  /** How many exchange connections the run makes (a replay starts when all are open). */
+  private get exchangeClients(): number {
+    return this.options.mode === 'paired' ? 2 : 1;
+  }
+
+  get exchange(): AgentProcess | undefined {
+    return this.processes.get('exchange');
+  }
+  get receiver(): AgentProcess | undefined {
+    return this.processes.get('receiver');
+  }
+  get forwarder(): AgentProcess | undefined {
+    return this.processes.get('forwarder');
+  }
+
+  /** Starts the exchange simulator (unless an external one is used) and the exchange-side links. */
+  async provision(): Promise<void> {
+    if (this.options.exchange !== undefined) {
+      this.exchangeBase = this.options.exchange;
+    } else {
+      const symbols = [...new Set(this.options.streams.map((s) => s.split('@')[0] as string))];
+      const source =
+        this.options.replay !== undefined
+          ? {
+              kind: 'replay',
+              file: this.options.replay,
+              speed: this.options.speed,
+              waitForClients: this.exchangeClients,
+            }
+          : { kind: 'synthetic', symbols, seed: this.options.seed };
+      const { ready } = await this.spawn('exchange', 'exchange', { host: HOST, port: 0, source });
+      this.exchangeBase = `ws://${HOST}:${Number(ready.port)}`;
+    }
+  }
+
+  /** The exchange URL an agent on one side of `link` uses: through the link emulator when the profile has it. */
+  private async exchangeUrlVia(link: LinkName): Promise<string> {
+    const base = this.exchangeBase;
+    if (base === undefined) throw new Error('provision() first');
+    if (this.profile === undefined) return streamUrl(base, this.options.streams);
+    const target = new URL(base);
+    if (target.protocol !== 'ws:') {
+      throw new Error(`link emulation needs a plain ws:// exchange; ${base} would break TLS host checks`);
+    }
+    const port = await this.startLink(link, target.hostname, Number(target.port || 80));
+    return streamUrl(`ws://${HOST}:${port}`, this.options.streams);
+  }
+
+  private async startLink(name: LinkName, host: string, port: number): Promise<number> {
+    const spec = linkSpec(this.profile ?? { links: {} }, name);
+    const { ready } = await this.spawn(`link-${name}`, 'link', {
+      name,
+      host: HOST,
+      port: 0,
+      target: { host, port },
+      forward: spec,
+      reverse: spec,
+      seed: this.options.seed,
+    });
+    return Number(ready.port);
+  }
+
+  /** Starts the receiver (Frankfurt role) and, for the backbone, the forwarder→receiver link. */
+  async startReceiver(): Promise<void> {
+    const mode = this.options.mode;
+    const exchangeUrl = mode === 'backbone' ? undefined : await this.exchangeUrlVia('exchange-receiver');
+    const { ready } = await this.spawn('receiver', 'receiver', {
+      mode,
+      exchangeUrl,
+      streams: this.options.streams,
+      host: HOST,
+      port: 0,
+      token: this.token,
+      outDir: this.runDir,
+    });
+    this.receiverPort = Number(ready.port);
+  }
+
+  /** Starts the forwarder (Tokyo role), connected to the receiver through its link. */
+  async startForwarder(): Promise<void> {
+    if (this.options.mode === 'baseline') return;
+    if (this.receiverPort === undefined) throw new Error('startReceiver() first');
+    const exchangeUrl = await this.exchangeUrlVia('exchange-forwarder');
+    const receiverPort =
+      this.profile === undefined
+        ? this.receiverPort
+        : await this.startLink('forwarder-receiver', HOST, this.receiverPort);
+    await this.spawn('forwarder', 'forwarder', {
+      exchangeUrl,
+      streams: this.options.streams,
+      receivers: [{ host: HOST, port: receiverPort }],
+      token: this.token,
+      outDir: this.runDir,
+    });
+  }
+
+  /** The longest a message can still be in flight on a link of the profile, ms. */
+  drainMs(): number {
+    if (this.profile === undefined) return 500;
+    const worst = Object.values(this.profile.links).reduce(
+      (max, spec) => Math.max(max, spec ? spec.delayMs + 6 * spec.jitterMs : 0),
+      0,
+    );
+    return 2 * worst + 500;
+  }
+
+  /**
+   * Ends the measurement: the exchange stops first (no new events), what is in flight drains through
+   * the links, then the forwarder and the receiver finish and write their files.
+   */
+  async stopAgents(): Promise<{ receiver?: AgentEvent; forwarder?: AgentEvent }> {
+    await this.exchange?.stop();
+    await new Promise((resolve) => setTimeout(resolve, this.drainMs()));
+    const [forwarder, receiver] = await Promise.all([this.forwarder?.stop(), this.receiver?.stop()]);
+    return { receiver, forwarder };
+  }
+
+  /** Stops everything still running. Safe to call more than once and after a failure. */
+  async teardown(): Promise<void> {
+    await Promise.all([...this.processes.values()].map((p) => p.stop(3_000)));
+  }
+
+  private async spawn(label: string, agent: 'exchange' | 'link' | 'forwarder' | 'receiver', config: unknown) {
+    const started = await AgentProcess.start(label, agent, config, { logDir: this.logDir });
+    this.processes.set(label, started.process);
+    return started;
+  }
+}

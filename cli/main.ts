@@ -1,0 +1,122 @@
+/** The `feedpath` command. */
+import '../lib/shims';
+import { existsSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseStreamList } from '../lib/binance';
+import { ErrorCode, FeedpathError, isFeedpathError } from '../lib/errors';
+import { MODES, parseLocalRunOptions } from '../lib/experiment';
+import { projectVersion } from '../lib/paths';
+import { loadProfile } from '../lib/profile';
+import { Progress } from './progress';
+import { runLocal } from './run';
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number, not "${value}"`);
+    return n;
+  };
+}
+
+function streamList(value: string): string[] {
+  try {
+    return parseStreamList(value).map((s) => s.name);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('feedpath')
+    .description(
+      'Which network path delivers exchange market data to your servers fastest, and how sure are we?',
+    )
+    .version(projectVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description(
+      'run the experiment on this machine: exchange simulator, link emulators, forwarder and receiver, then the report',
+    )
+    .option('--duration <seconds>', 'how long to measure', positiveNumber('--duration'), 30)
+    .option('--streams <list>', 'Binance streams, comma-separated', streamList, ['btcusdt@trade'])
+    .addOption(new Option('--mode <mode>', 'paths to measure').choices(MODES).default('paired'))
+    .option(
+      '--profile <file.json>',
+      'link delays (default: Tokyo↔Frankfurt with the simulator, none with --exchange)',
+    )
+    .option('--out <dir>', 'results folder (a run writes <dir>/<runId>/)', 'results')
+    .option(
+      '--exchange <ws-url>',
+      'an external exchange base URL instead of the simulator, e.g. wss://stream.binance.com:9443',
+    )
+    .option(
+      '--replay <capture>',
+      'replay a capture (text or gzip, `<ns> <json>` per line) through the simulator',
+    )
+    .option('--speed <x>', 'replay speed (1 = recorded pace)', positiveNumber('--speed'), 1)
+    .option('--label <text>', 'a label kept with the run')
+    .option('--seed <n>', 'seed for the simulator and link jitter', (v) => Number.parseInt(v, 10), 1)
+    .action(async (raw: Record<string, unknown>) => {
+      if (typeof raw.replay === 'string' && !existsSync(raw.replay)) {
+        throw new FeedpathError(ErrorCode.badCapture, `capture ${raw.replay} does not exist`);
+      }
+      const profile = typeof raw.profile === 'string' ? await loadProfile(raw.profile) : undefined;
+      const options = parseLocalRunOptions({
+        durationSeconds: raw.duration,
+        streams: raw.streams,
+        mode: raw.mode,
+        profile,
+        out: raw.out,
+        exchange: raw.exchange,
+        replay: raw.replay,
+        speed: raw.speed,
+        label: raw.label,
+        seed: raw.seed,
+      });
+      const progress = new Progress();
+      const outcome = await runLocal(options, progress);
+      progress.step(`analyze: ${outcome.runDir}`);
+      const { analyzeCommand } = await import('./analyze');
+      await analyzeCommand(outcome.runDir, { print: true });
+    });
+
+  program
+    .command('analyze')
+    .description('(re)compute the summaries and the report from the raw CSVs in a folder')
+    .argument('<dir>', 'a run folder with baseline-results.csv and/or backbone-results.csv')
+    .action(async (dir: string) => {
+      const { analyzeCommand } = await import('./analyze');
+      await analyzeCommand(dir, { print: true });
+    });
+
+  return program;
+}
+
+/** Runs the command; user errors print one clear line and exit non-zero, without a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (isFeedpathError(error)) {
+      process.stderr.write(`feedpath: ${error.message} [${error.code}]\n`);
+      return error.code === ErrorCode.badInput || error.code === ErrorCode.badProfile ? 2 : 1;
+    }
+    process.stderr.write(
+      `feedpath: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

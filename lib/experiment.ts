@@ -1,0 +1,57 @@
+/** The experiment a run performs: what `feedpath run` takes, validated once at the edge. */
+import { z } from 'zod';
+import { parseStreamList } from './binance';
+import { ErrorCode, FeedpathError } from './errors';
+import { describeIssues, profileSchema } from './profile';
+
+export const MODES = ['paired', 'baseline', 'backbone'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** The longest local run `feedpath run` accepts (a day; the exchange drops connections at 24 h anyway). */
+export const MAX_LOCAL_DURATION_S = 86_400;
+
+export const localRunSchema = z
+  .object({
+    durationSeconds: z.number().positive().max(MAX_LOCAL_DURATION_S).default(30),
+    streams: z
+      .array(z.string())
+      .min(1)
+      .default(['btcusdt@trade'])
+      .superRefine((streams, ctx) => {
+        try {
+          parseStreamList(streams.join(','));
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
+    mode: z.enum(MODES).default('paired'),
+    /** Link delays; absent = the default Tokyo↔Frankfurt profile with the simulator, none with --exchange. */
+    profile: profileSchema.optional(),
+    out: z.string().default('results'),
+    /** An external exchange (ws:// or wss:// base URL) instead of the simulator. */
+    exchange: z.string().url().optional(),
+    /** A capture to replay through the simulator. */
+    replay: z.string().optional(),
+    speed: z.number().positive().max(10_000).default(1),
+    label: z.string().max(100).optional(),
+    seed: z.number().int().nonnegative().default(1),
+  })
+  .strict()
+  .refine((o) => !(o.exchange !== undefined && o.replay !== undefined), {
+    message: '--exchange and --replay cannot be used together (a replay runs through the simulator)',
+  });
+export type LocalRunOptions = z.infer<typeof localRunSchema>;
+
+/** Validates run options, naming the bad field. */
+export function parseLocalRunOptions(value: unknown): LocalRunOptions {
+  const result = localRunSchema.safeParse(value);
+  if (!result.success) throw new FeedpathError(ErrorCode.badInput, describeIssues(result.error));
+  return result.data;
+}
+
+/** A run id that sorts by time and does not collide: `20261122-020231-k3f9`. */
+export function newRunId(now = new Date()): string {
+  const iso = now.toISOString();
+  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
+  return `${stamp}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
+}

@@ -1,0 +1,84 @@
+import { WallClock, type ClockSources } from '../lib/clock';
+import { SystemClockReader, ourOffsetNs } from '../lib/clock-check';
+
+const BOUND_NS = 20_000n;
+
+function expectWithinBound(ours: bigint, system: bigint): void {
+  const error = ours - system;
+  expect(error <= BOUND_NS && error >= -BOUND_NS ? 'within 20 µs' : `off by ${error} ns`).toBe(
+    'within 20 µs',
+  );
+}
+
+describe('wall clock', () => {
+  let reader: SystemClockReader;
+  beforeAll(() => {
+    reader = new SystemClockReader();
+  });
+  afterAll(() => reader.close());
+
+  it('agrees with the system realtime clock within 20 µs', async () => {
+    const clock = new WallClock({ checkIntervalMs: 0 });
+    for (let i = 0; i < 5; i += 1) {
+      expectWithinBound(ourOffsetNs(clock), await reader.offsetNs());
+    }
+    clock.stop();
+  });
+
+  it('stays within 20 µs over a run, re-anchoring as it goes', async () => {
+    const clock = new WallClock({ checkIntervalMs: 50, reanchorIntervalMs: 300 });
+    const deadline = Date.now() + 3_000;
+    let rounds = 0;
+    while (Date.now() < deadline) {
+      expectWithinBound(ourOffsetNs(clock), await reader.offsetNs());
+      rounds += 1;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    clock.stop();
+    expect(rounds).toBeGreaterThan(5);
+    expect(clock.anchors.filter((a) => a.reason === 'periodic').length).toBeGreaterThan(2);
+  });
+
+  it('reads nanoseconds, not milliseconds', () => {
+    const clock = new WallClock({ checkIntervalMs: 0 });
+    const readings = new Set<bigint>();
+    for (let i = 0; i < 1000; i += 1) readings.add(clock.nowNs() % 1_000_000n);
+    expect(readings.size).toBeGreaterThan(100);
+  });
+
+  it('re-anchors when the realtime clock is stepped', () => {
+    // A simulated machine: monotonic time advances 100 ns per reading; realtime = monotonic + shift.
+    let mono = 5_000_000_000n;
+    let shiftNs = 1_700_000_000_000_000_000n;
+    const sources: ClockSources = {
+      hrtime: () => (mono += 100n),
+      dateNow: () => Number((mono + shiftNs) / 1_000_000n),
+    };
+    const clock = new WallClock({ checkIntervalMs: 0, sources });
+    const realtime = () => mono + shiftNs;
+    expect(clock.nowNs() - realtime()).toBeLessThan(1_000n);
+
+    shiftNs += 2_500_000_000n; // the system clock is stepped 2.5 s forward
+    clock.check();
+
+    expect(clock.anchors.at(-1)?.reason).toBe('step');
+    const error = clock.nowNs() - realtime();
+    expect(error < 1_000n && error > -1_000n).toBe(true);
+  });
+
+  it('leaves a small step alone until the periodic re-anchor corrects it', () => {
+    let mono = 5_000_000_000n;
+    let shiftNs = 1_700_000_000_000_000_000n;
+    const sources: ClockSources = {
+      hrtime: () => (mono += 100n),
+      dateNow: () => Number((mono + shiftNs) / 1_000_000n),
+    };
+    const clock = new WallClock({ checkIntervalMs: 0, sources });
+    shiftNs += 300_000n; // 0.3 ms: within the cheap check's tolerance
+    clock.check();
+    expect(clock.anchors).toHaveLength(1);
+    const info = clock.reanchorNow();
+    expect(Number(info.correctionNs)).toBeGreaterThan(290_000);
+    expect(Number(info.correctionNs)).toBeLessThan(310_000);
+  });
+});
