@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
 import { benchClock } from './clock';
+import { benchLink } from './link';
 import type { BenchFigure } from './figures';
 import { workers } from './workers';
 import { benchWsReference } from './ws-reference';
@@ -15,6 +16,7 @@ import { benchWsReference } from './ws-reference';
 const sections: Record<string, () => Promise<BenchFigure[]>> = {
   clock: () => benchClock(),
   ws: benchWsReference,
+  link: () => benchLink(),
 };
 
 function formatValue(figure: BenchFigure): string {
