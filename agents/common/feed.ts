@@ -1,0 +1,479 @@
+/**
+ * One logical connection to the exchange that survives everything a long run meets: refused or
+ * dropped connections (reconnect with backoff), a silent server (detected and left), the 24 h
+ * connection limit and `serverShutdown` notices (rolled over with an overlap, no event lost or
+ * doubled when the exchange offers one).
+ *
+ * The hot path — one exchange message — is: stamp, mark the connection alive, count, a few-byte
+ * control check, hand the bytes on. Messages are parsed only during a rollover's overlap, where the
+ * same event arrives on two connections and must be passed on once.
+ *
+ * Rollover: a second connection is opened while the first still streams. During the overlap every
+ * message is keyed (stream kind, symbol, id) and passed on only the first time its key is seen. The
+ * new connection has caught up when one key has come in on both; then it becomes the primary, the
+ * old one is closed, and de-duplication goes on until the primary's latest message is a new event
+ * at a drain check (the new connection may lag the old one by a few messages). Without a catch-up
+ * within `overlapTimeoutMs` (a quiet market) the feed switches anyway.
+ *
+ * Sockets: permessage-deflate is off (compression costs latency and CPU for ~200-byte messages), and
+ * ws turns Nagle off (`setNoDelay`) on every socket it opens.
+ */
+import WebSocket from 'ws';
+import { eventKey, parseMessage } from '../../lib/binance';
+import { wallClock, type WallClock } from '../../lib/clock';
+import { ErrorCode, FeedpathError } from '../../lib/errors';
+import { Backoff, type BackoffOptions } from './backoff';
+import { isControlCandidate, isServerShutdown } from './control';
+import { SilenceWatch, type Liveness } from './silence';
+
+/** No message and no ping for this long: the server is dead (Binance pings every 20 s). */
+export const DEFAULT_SILENCE_TIMEOUT_MS = 60_000;
+/** Binance closes a connection after 24 h. */
+export const DEFAULT_MAX_CONNECTION_MS = 24 * 60 * 60 * 1000;
+/** Roll over at this fraction of `maxConnectionMs` (22.8 h of 24 h). */
+export const DEFAULT_ROLLOVER_AT = 0.95;
+/** Switch to the new connection after this long even if no event came in on both. */
+export const DEFAULT_OVERLAP_TIMEOUT_MS = 10_000;
+/** After a switch, de-duplication goes on in steps of this long while the new connection lags. */
+export const DEFAULT_OVERLAP_DRAIN_MS = 1_000;
+/** A WebSocket handshake that takes longer is a failed attempt. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A connection that lived this long resets the backoff (a server that accepts and drops at once does not). */
+export const DEFAULT_STABLE_AFTER_MS = 5_000;
+/** While the exchange stays unreachable, repeat the warning this often. */
+export const DEFAULT_UNREACHABLE_WARNING_INTERVAL_MS = 30_000;
+
+export type MessageHandler = (data: Buffer, stampNs: bigint) => void;
+
+export interface FeedEvents {
+  /** Something a user should see; the feed keeps going. */
+  warning?(error: FeedpathError): void;
+  /** The feed gave up (`connectTimeoutMs` elapsed without a connection); it is stopped. */
+  fatal?(error: FeedpathError): void;
+  /** A human-readable line about the connection's life (connects, closes, rollovers). */
+  log?(message: string): void;
+}
+
+export interface ExchangeFeedOptions {
+  /** The full stream URL (see lib/binance `streamUrl`). */
+  url: string;
+  /**
+   * Called once per market message with the frame's raw bytes (UTF-8 text, never re-encoded) and
+   * the arrival stamp (ns since the epoch) taken first thing on arrival.
+   */
+  onMessage: MessageHandler;
+  clock?: WallClock;
+  backoff?: BackoffOptions;
+  /** [silenceTimeoutMs=60000] */
+  silenceTimeoutMs?: number;
+  /** [maxConnectionMs=86400000] The exchange's connection lifetime limit. */
+  maxConnectionMs?: number;
+  /** [rolloverAt=0.95] Fraction of `maxConnectionMs` at which to roll over. */
+  rolloverAt?: number;
+  /** [overlapTimeoutMs=10000] */
+  overlapTimeoutMs?: number;
+  /** [overlapDrainMs=1000] */
+  overlapDrainMs?: number;
+  /** Give up (fatal FP_EXCHANGE_UNREACHABLE) if no connection succeeded this long after start; default: never. */
+  connectTimeoutMs?: number;
+  /** [handshakeTimeoutMs=10000] */
+  handshakeTimeoutMs?: number;
+  /** [stableAfterMs=5000] */
+  stableAfterMs?: number;
+  /** [unreachableWarningIntervalMs=30000] */
+  unreachableWarningIntervalMs?: number;
+  events?: FeedEvents;
+}
+
+/** What the feed has seen so far. */
+export interface FeedCounters {
+  /** Messages received on every connection (duplicates of an overlap included). */
+  messages: number;
+  /** Successful connections (the first one included). */
+  connects: number;
+  /** Connection attempts that failed before opening. */
+  failedAttempts: number;
+  /** Open connections that were lost (not counting the ones a rollover retired). */
+  drops: number;
+  /** Connections left because the server went silent. */
+  silentDrops: number;
+  rollovers: number;
+  /** Messages not passed on because an overlap had already passed the same event on. */
+  duplicatesDropped: number;
+  /** serverShutdown notices received. */
+  serverShutdowns: number;
+}
+
+/** The options with a default, filled in; `connectTimeoutMs` has none (keep trying). */
+type Tunables = Required<
+  Omit<ExchangeFeedOptions, 'url' | 'onMessage' | 'clock' | 'backoff' | 'events' | 'connectTimeoutMs'>
+> & {
+  connectTimeoutMs: number | undefined;
+};
+
+class FeedConnection implements Liveness {
+  open = false;
+  openedAt = 0;
+  alive = true;
+  lastError = '';
+  silence: SilenceWatch | undefined;
+  rollTimer: NodeJS.Timeout | undefined;
+  /** Closed on purpose (rollover or stop): its close is not a drop. */
+  retired = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly seq: number,
+  ) {}
+
+  clearTimers(): void {
+    this.silence?.stop();
+    this.silence = undefined;
+    if (this.rollTimer !== undefined) clearTimeout(this.rollTimer);
+    this.rollTimer = undefined;
+  }
+}
+
+interface Overlap {
+  reason: string;
+  /** The connection being brought up; undefined once it became the primary (or while none is open). */
+  next: FeedConnection | undefined;
+  /** Event key → the connection it was first passed on from. */
+  seen: Map<string, FeedConnection>;
+  switched: boolean;
+  /** After the switch: whether the primary's latest message was one already passed on. */
+  lastWasDuplicate: boolean;
+  timer: NodeJS.Timeout | undefined;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+export class ExchangeFeed {
+  readonly url: string;
+  readonly counters: FeedCounters = {
+    messages: 0,
+    connects: 0,
+    failedAttempts: 0,
+    drops: 0,
+    silentDrops: 0,
+    rollovers: 0,
+    duplicatesDropped: 0,
+    serverShutdowns: 0,
+  };
+  private readonly onMessage: MessageHandler;
+  private readonly clock: WallClock;
+  private readonly backoff: Backoff;
+  private readonly options: Tunables;
+  private readonly events: FeedEvents;
+  private primary: FeedConnection | undefined;
+  private overlap: Overlap | undefined;
+  private readonly all = new Set<FeedConnection>();
+  private seq = 0;
+  private started = false;
+  private stopped = false;
+  private everConnected = false;
+  private consecutiveFailures = 0;
+  private lastUnreachableWarningAt = -Infinity;
+  private lastError = 'no answer';
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private connectDeadline: NodeJS.Timeout | undefined;
+
+  constructor(options: ExchangeFeedOptions) {
+    this.url = options.url;
+    this.onMessage = options.onMessage;
+    this.clock = options.clock ?? wallClock();
+    this.backoff = new Backoff(options.backoff);
+    this.events = options.events ?? {};
+    this.options = {
+      silenceTimeoutMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS,
+      maxConnectionMs: options.maxConnectionMs ?? DEFAULT_MAX_CONNECTION_MS,
+      rolloverAt: options.rolloverAt ?? DEFAULT_ROLLOVER_AT,
+      overlapTimeoutMs: options.overlapTimeoutMs ?? DEFAULT_OVERLAP_TIMEOUT_MS,
+      overlapDrainMs: options.overlapDrainMs ?? DEFAULT_OVERLAP_DRAIN_MS,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      stableAfterMs: options.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS,
+      unreachableWarningIntervalMs:
+        options.unreachableWarningIntervalMs ?? DEFAULT_UNREACHABLE_WARNING_INTERVAL_MS,
+      connectTimeoutMs: options.connectTimeoutMs,
+    };
+  }
+
+  /** Whether a connection to the exchange is open now. */
+  get connected(): boolean {
+    return this.primary?.open === true;
+  }
+
+  /** The connection's life so far, as `progress` reports it. */
+  status(): Record<string, number | boolean> {
+    const { connects, drops, failedAttempts, silentDrops, rollovers, duplicatesDropped } = this.counters;
+    return {
+      connected: this.connected,
+      connects,
+      drops,
+      failed_attempts: failedAttempts,
+      silent_drops: silentDrops,
+      rollovers,
+      duplicates_dropped: duplicatesDropped,
+    };
+  }
+
+  /** Starts connecting; returns at once (failures are retried, see the class comment). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const { connectTimeoutMs } = this.options;
+    if (connectTimeoutMs !== undefined) {
+      this.connectDeadline = setTimeout(() => {
+        if (this.everConnected || this.stopped) return;
+        const error = new FeedpathError(
+          ErrorCode.exchangeUnreachable,
+          `exchange ${this.url} unreachable: no connection in ${connectTimeoutMs / 1000} s ` +
+            `(${this.consecutiveFailures} attempts, last error: ${this.lastError})`,
+        );
+        void this.stop();
+        this.events.fatal?.(error);
+      }, connectTimeoutMs);
+      this.connectDeadline.unref();
+    }
+    this.primary = this.connect();
+  }
+
+  /** Opens a second connection and switches to it once it has caught up (see the class comment). */
+  rollover(reason: string): void {
+    const primary = this.primary;
+    if (this.stopped || this.overlap !== undefined || primary === undefined || !primary.open) return;
+    this.counters.rollovers += 1;
+    this.events.log?.(`exchange: rolling over (${reason}): opening a second connection`);
+    this.overlap = {
+      reason,
+      next: undefined,
+      seen: new Map(),
+      switched: false,
+      lastWasDuplicate: false,
+      timer: undefined,
+      retryTimer: undefined,
+    };
+    this.overlap.next = this.connect();
+  }
+
+  /** Closes every connection and stops reconnecting; resolves when the sockets are closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    if (this.connectDeadline !== undefined) clearTimeout(this.connectDeadline);
+    this.endOverlap();
+    const closing = [...this.all].map(
+      (conn) =>
+        new Promise<void>((resolve) => {
+          conn.retired = true;
+          conn.clearTimers();
+          if (conn.ws.readyState === WebSocket.CLOSED) {
+            resolve();
+            return;
+          }
+          conn.ws.once('close', () => resolve());
+          conn.ws.terminate();
+        }),
+    );
+    await Promise.all(closing);
+  }
+
+  private connect(): FeedConnection {
+    const ws = new WebSocket(this.url, {
+      perMessageDeflate: false,
+      handshakeTimeout: this.options.handshakeTimeoutMs,
+    });
+    const conn = new FeedConnection(ws, (this.seq += 1));
+    this.all.add(conn);
+    ws.on('open', () => this.handleOpen(conn));
+    ws.on('message', (data: Buffer) => {
+      const stampNs = this.clock.nowNs();
+      conn.alive = true;
+      this.counters.messages += 1;
+      if (this.overlap === undefined) {
+        if (conn !== this.primary) return; // a retired connection's last buffered frames
+        if (isControlCandidate(data) && this.handleControl(conn, data)) return;
+        this.onMessage(data, stampNs);
+      } else {
+        this.handleOverlapMessage(conn, data, stampNs);
+      }
+    });
+    ws.on('ping', () => {
+      conn.alive = true;
+    });
+    ws.on('error', (error: Error) => {
+      conn.lastError = error.message;
+      this.lastError = error.message;
+    });
+    ws.on('close', () => this.handleClose(conn));
+    return conn;
+  }
+
+  private handleOpen(conn: FeedConnection): void {
+    if (this.stopped || conn.retired) {
+      conn.ws.terminate();
+      return;
+    }
+    conn.open = true;
+    conn.openedAt = Date.now();
+    this.counters.connects += 1;
+    this.consecutiveFailures = 0;
+    const first = !this.everConnected;
+    this.everConnected = true;
+    conn.silence = new SilenceWatch(conn, this.options.silenceTimeoutMs, () => {
+      this.counters.silentDrops += 1;
+      conn.lastError = `no message or ping for ${this.options.silenceTimeoutMs} ms`;
+      this.events.warning?.(
+        new FeedpathError(
+          ErrorCode.peerSilent,
+          `exchange ${this.url} went silent (no message or ping for ${this.options.silenceTimeoutMs / 1000} s): reconnecting`,
+        ),
+      );
+      conn.ws.terminate();
+    });
+    const rollAfter = this.options.maxConnectionMs * this.options.rolloverAt;
+    conn.rollTimer = setTimeout(() => {
+      if (conn === this.primary) this.rollover('connection age limit');
+    }, rollAfter);
+    conn.rollTimer.unref();
+    const overlap = this.overlap;
+    if (overlap !== undefined && conn === overlap.next) {
+      overlap.timer = setTimeout(() => {
+        if (this.overlap === overlap && overlap.next === conn) {
+          this.events.log?.('exchange: no event seen on both connections in time: switching anyway');
+          this.switchTo(conn);
+        }
+      }, this.options.overlapTimeoutMs);
+      overlap.timer.unref();
+    }
+    this.events.log?.(`exchange: connected to ${this.url}${first ? '' : ` (connection ${conn.seq})`}`);
+  }
+
+  private handleClose(conn: FeedConnection): void {
+    const wasOpen = conn.open;
+    conn.open = false;
+    conn.clearTimers();
+    this.all.delete(conn);
+    if (this.stopped) return;
+    if (!wasOpen) {
+      this.counters.failedAttempts += 1;
+      this.consecutiveFailures += 1;
+      this.warnUnreachable();
+    } else if (!conn.retired) {
+      this.counters.drops += 1;
+      this.events.log?.(`exchange: connection ${conn.seq} closed (${conn.lastError || 'by the server'})`);
+      if (Date.now() - conn.openedAt >= this.options.stableAfterMs) this.backoff.reset();
+    }
+    const overlap = this.overlap;
+    if (conn === this.primary) {
+      if (overlap?.next !== undefined) {
+        // The old connection ended first: the new one (open or still connecting) takes over.
+        this.switchTo(overlap.next);
+        return;
+      }
+      this.primary = undefined;
+      this.endOverlap();
+      this.scheduleReconnect();
+      return;
+    }
+    if (overlap !== undefined && conn === overlap.next) {
+      // The second connection failed while the first still streams: try again.
+      overlap.next = undefined;
+      overlap.retryTimer = setTimeout(() => {
+        if (this.overlap === overlap && !this.stopped) overlap.next = this.connect();
+      }, this.backoff.next());
+    }
+  }
+
+  private scheduleReconnect(): void {
+    const delay = this.backoff.next();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.stopped) this.primary = this.connect();
+    }, delay);
+  }
+
+  private warnUnreachable(): void {
+    const now = Date.now();
+    if (
+      this.consecutiveFailures > 1 &&
+      now - this.lastUnreachableWarningAt < this.options.unreachableWarningIntervalMs
+    ) {
+      return;
+    }
+    this.lastUnreachableWarningAt = now;
+    this.events.warning?.(
+      new FeedpathError(
+        ErrorCode.exchangeUnreachable,
+        `exchange ${this.url} unreachable (${this.lastError}); retrying with backoff ` +
+          `(${this.consecutiveFailures} failed attempt${this.consecutiveFailures === 1 ? '' : 's'})`,
+      ),
+    );
+  }
+
+  /** Handles a control candidate; true when it was one (and must not be passed on). */
+  private handleControl(conn: FeedConnection, data: Buffer): boolean {
+    if (!isServerShutdown(data)) return false;
+    this.counters.serverShutdowns += 1;
+    if (conn === this.primary) this.rollover('serverShutdown');
+    return true;
+  }
+
+  private handleOverlapMessage(conn: FeedConnection, data: Buffer, stampNs: bigint): void {
+    const overlap = this.overlap as Overlap;
+    if (isControlCandidate(data) && isServerShutdown(data)) {
+      this.counters.serverShutdowns += 1;
+      return;
+    }
+    const outcome = parseMessage(data.toString());
+    if (!outcome.ok) {
+      // Not an event (malformed, unknown, a request's answer): pass one copy on, the primary's.
+      if (conn === this.primary) this.onMessage(data, stampNs);
+      return;
+    }
+    const key = eventKey(outcome.event);
+    const first = overlap.seen.get(key);
+    if (first === undefined) {
+      overlap.seen.set(key, conn);
+      if (conn === this.primary) overlap.lastWasDuplicate = false;
+      this.onMessage(data, stampNs);
+      return;
+    }
+    this.counters.duplicatesDropped += 1;
+    if (conn === this.primary) overlap.lastWasDuplicate = true;
+    if (!overlap.switched && first !== conn && overlap.next !== undefined && overlap.next.open) {
+      // One event came in on both: the streams are aligned, the new connection has caught up.
+      this.switchTo(overlap.next);
+    }
+  }
+
+  /** Makes `next` the primary and retires the old one; de-duplication drains on. */
+  private switchTo(next: FeedConnection): void {
+    const overlap = this.overlap as Overlap;
+    const old = this.primary;
+    this.primary = next;
+    overlap.next = undefined;
+    overlap.switched = true;
+    overlap.lastWasDuplicate = false;
+    if (overlap.timer !== undefined) clearTimeout(overlap.timer);
+    if (old !== undefined && old !== next) {
+      old.retired = true;
+      old.clearTimers();
+      if (old.ws.readyState === WebSocket.OPEN) old.ws.close(1000, 'rollover');
+      else old.ws.terminate();
+    }
+    this.events.log?.(`exchange: switched to connection ${next.seq} (${overlap.reason})`);
+    overlap.timer = setInterval(() => {
+      if (this.overlap !== overlap) return;
+      if (!overlap.lastWasDuplicate) this.endOverlap();
+    }, this.options.overlapDrainMs);
+    overlap.timer.unref();
+  }
+
+  private endOverlap(): void {
+    const overlap = this.overlap;
+    if (overlap === undefined) return;
+    if (overlap.timer !== undefined) clearInterval(overlap.timer);
+    if (overlap.retryTimer !== undefined) clearTimeout(overlap.retryTimer);
+    this.overlap = undefined;
+  }
+}

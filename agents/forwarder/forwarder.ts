@@ -1,0 +1,136 @@
+/**
+ * The forwarder (Tokyo role): one exchange feed, each message stamped on arrival and relayed as
+ * `<stampNs> <raw>` to every receiver it is connected to (fan-out). Per message: one frame buffer
+ * built from the exchange's bytes (no decoding, no JSON), the same buffer handed to each receiver.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { AgentHandle } from '../../lib/agent';
+import { ErrorCode, FeedpathError } from '../../lib/errors';
+import { ResourceSampler } from '../../lib/resources';
+import { describeIssues } from '../../lib/profile';
+import { encodeRelayFrameBytes } from '../../lib/wire';
+import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
+import { feedOptions, resolveToken } from '../common/config';
+import { ExchangeFeed, type FeedCounters } from '../common/feed';
+import { forwarderConfigSchema, type ForwarderConfigInput } from './config';
+import { RelayLink, type RelayLinkStatus } from './relay-link';
+
+export interface ForwarderCounters {
+  /** Exchange messages received and relayed (to whichever receivers were connected). */
+  msgsIn: number;
+  feed: FeedCounters;
+  receivers: RelayLinkStatus[];
+}
+
+export interface ForwarderHandle extends AgentHandle {
+  /** The exchange stream URL. */
+  readonly exchangeUrl: string;
+  counters(): ForwarderCounters;
+  /** Resolves when `durationSeconds` is reached; rejects on a fatal error (FP_AUTH_REJECTED, FP_EXCHANGE_UNREACHABLE). */
+  finished: Promise<unknown>;
+}
+
+/** Starts the forwarder: connects to the exchange and to every receiver; reports `ready` at once. */
+export async function startForwarder(
+  input: ForwarderConfigInput,
+  io: AgentIo = {},
+): Promise<ForwarderHandle> {
+  const parsed = forwarderConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new FeedpathError(ErrorCode.badConfig, `forwarder configuration: ${describeIssues(parsed.error)}`);
+  }
+  const config = parsed.data;
+  const token = resolveToken('forwarder', config.token);
+  const { report, log } = agentIo('forwarder', io);
+  const warn = (error: FeedpathError): void => {
+    report({ event: 'warning', agent: 'forwarder', code: error.code, message: error.message });
+  };
+  const end = finishSignal(config.durationSeconds);
+  const fail = (error: FeedpathError): void => end.fail(error);
+  await mkdir(config.outDir, { recursive: true });
+
+  const backoff = { baseMs: config.reconnectBaseDelayMs, capMs: config.reconnectMaxDelaySecs * 1000 };
+  const links = config.receivers.map(
+    (receiver) =>
+      new RelayLink({
+        host: receiver.host,
+        port: receiver.port,
+        token,
+        backoff,
+        maxBufferedBytes: config.maxBufferedBytes,
+        authRejectLimit: config.authRejectLimit,
+        pingIntervalMs: config.relayPingIntervalMs,
+        events: { warning: warn, fatal: fail, log },
+      }),
+  );
+  let msgsIn = 0;
+  const feed = new ExchangeFeed({
+    ...feedOptions(config),
+    clock: io.clock,
+    onMessage: (data, stampNs) => {
+      msgsIn += 1;
+      const frame = encodeRelayFrameBytes(stampNs, data);
+      for (let i = 0; i < links.length; i += 1) (links[i] as RelayLink).send(frame);
+    },
+    events: { warning: warn, fatal: fail, log: (line) => log(line) },
+  });
+  const counters = (): ForwarderCounters => ({
+    msgsIn,
+    feed: { ...feed.counters },
+    receivers: links.map((link) => link.status()),
+  });
+
+  const sampler = await ResourceSampler.start({
+    agent: 'forwarder',
+    dir: config.outDir,
+    intervalMs: config.progressIntervalMs,
+    counters: () => ({ exchange: msgsIn }),
+    onSample: (sample) => {
+      const receivers = links.map((link) => link.status());
+      report({
+        event: 'progress',
+        agent: 'forwarder',
+        exchange_connected: feed.connected,
+        exchange: feed.status(),
+        msgs_in: msgsIn,
+        msgs_per_s: sample.msgsPerS,
+        receivers_connected: receivers.filter((r) => r.connected).length,
+        cutoffs: receivers.reduce((sum, r) => sum + r.cutoffs, 0),
+        receivers,
+        cpu_pct: sample.cpuPct,
+        rss_mb: sample.rssMb,
+      });
+    },
+  });
+  for (const link of links) link.start();
+  feed.start();
+  report({
+    event: 'ready',
+    agent: 'forwarder',
+    exchange: feed.url,
+    receivers: links.map((link) => link.address),
+    metrics: sampler.jsonPath,
+  });
+
+  let stopped: Promise<Record<string, unknown>> | undefined;
+  const stop = (reason: string): Promise<Record<string, unknown>> => {
+    stopped ??= (async () => {
+      end.cancel();
+      await feed.stop();
+      await Promise.all(links.map((link) => link.stop()));
+      const metrics = await sampler.stop({
+        receivers: links.map((link) => link.status()),
+        feed: feed.counters,
+      });
+      log(`stopped (${reason}): ${msgsIn} messages in`);
+      return {
+        msgs_in: msgsIn,
+        receivers: links.map((link) => link.status()),
+        feed: { ...feed.counters },
+        files: [metrics.files.csv, metrics.files.json],
+      };
+    })();
+    return stopped;
+  };
+  return { exchangeUrl: feed.url, counters, finished: end.finished, stop };
+}

@@ -1,0 +1,280 @@
+/**
+ * The forwarder's connection to one receiver: connects (token in RELAY_TOKEN_HEADER, path
+ * RELAY_PATH), reconnects with backoff, and sends relay frames without ever waiting for the
+ * receiver. A receiver that falls behind by more than `maxBufferedBytes` of unsent data is cut off
+ * (terminated, counted, reconnected later) so that it cannot stall the others or grow the
+ * forwarder's memory; frames for a receiver that is not connected are dropped (and counted).
+ *
+ * A wrong token (HTTP 401) is reported as FP_AUTH_REJECTED on every attempt and retried with backoff
+ * (the receiver may be restarted with the right token); after `authRejectLimit` consecutive
+ * rejections the link gives up and reports the error as fatal.
+ */
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import { ErrorCode, FeedpathError } from '../../lib/errors';
+import { RELAY_PATH, RELAY_TOKEN_HEADER } from '../../lib/wire';
+import { Backoff, type BackoffOptions } from '../common/backoff';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_STABLE_AFTER_MS,
+  DEFAULT_UNREACHABLE_WARNING_INTERVAL_MS,
+} from '../common/feed';
+import { startHeartbeat } from '../common/heartbeat';
+
+/** Frames go out as text frames (the relay frame is text: a stamp and the exchange's JSON). */
+const TEXT_FRAME = { binary: false } as const;
+
+/**
+ * An all-zero masking key: ws then skips masking (and the copy it needs) on each send. The mask
+ * guards against cache poisoning of HTTP intermediaries that browsers may cross (RFC 6455 §10.3);
+ * the relay is a direct link between our own hosts, where it only costs a copy per frame per receiver.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
+export interface RelayLinkEvents {
+  warning(error: FeedpathError): void;
+  fatal(error: FeedpathError): void;
+  log(message: string): void;
+}
+
+export interface RelayLinkOptions {
+  host: string;
+  port: number;
+  token: string;
+  backoff: BackoffOptions;
+  maxBufferedBytes: number;
+  authRejectLimit: number;
+  pingIntervalMs: number;
+  events: RelayLinkEvents;
+}
+
+/** What `progress` reports per receiver. */
+export interface RelayLinkStatus {
+  receiver: string;
+  connected: boolean;
+  relayed: number;
+  dropped: number;
+  cutoffs: number;
+  connects: number;
+  auth_rejections: number;
+  max_buffered_bytes: number;
+}
+
+export class RelayLink {
+  readonly address: string;
+  relayed = 0;
+  /** Frames not sent to this receiver: not connected, or cut off. */
+  dropped = 0;
+  cutoffs = 0;
+  connects = 0;
+  authRejections = 0;
+  /** The most unsent data seen before a send, bytes: shows the bound holds. */
+  maxBuffered = 0;
+  private ws: WebSocket | undefined;
+  private socket: Socket | undefined;
+  private corked = false;
+  private open = false;
+  private stopped = false;
+  private consecutiveRejections = 0;
+  private consecutiveFailures = 0;
+  private lastUnreachableWarningAt = -Infinity;
+  private openedAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private readonly url: string;
+
+  constructor(private readonly options: RelayLinkOptions) {
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    this.address = `${host}:${options.port}`;
+    this.url = `ws://${this.address}${RELAY_PATH}`;
+    this.backoff = new Backoff(options.backoff);
+  }
+
+  get connected(): boolean {
+    return this.open;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Sends one frame, or drops it; never blocks, never buffers more than the bound. */
+  send(frame: Buffer): void {
+    if (!this.open) {
+      this.dropped += 1;
+      return;
+    }
+    const ws = this.ws as WebSocket;
+    const buffered = ws.bufferedAmount;
+    if (buffered > this.maxBuffered) this.maxBuffered = buffered;
+    if (buffered > this.options.maxBufferedBytes) {
+      this.cutOff(buffered);
+      this.dropped += 1;
+      return;
+    }
+    if (!this.corked) {
+      // Frames handed over in one turn of the event loop (the messages of one exchange read) leave
+      // in one writev instead of one syscall each; the socket is uncorked as soon as the turn ends.
+      this.corked = true;
+      this.socket?.cork();
+      process.nextTick(this.uncork);
+    }
+    ws.send(frame, TEXT_FRAME);
+    this.relayed += 1;
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
+
+  status(): RelayLinkStatus {
+    return {
+      receiver: this.address,
+      connected: this.open,
+      relayed: this.relayed,
+      dropped: this.dropped,
+      cutoffs: this.cutoffs,
+      connects: this.connects,
+      auth_rejections: this.authRejections,
+      max_buffered_bytes: this.maxBuffered,
+    };
+  }
+
+  /** Closes the connection (unsent frames are given a moment to go out) and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.close(1001, 'forwarder stopping');
+        // ws force-closes after its own 30 s; a receiver that does not answer gets less.
+        setTimeout(() => ws.terminate(), 2_000).unref();
+      } else {
+        ws.terminate();
+      }
+    });
+  }
+
+  private connect(): void {
+    const ws = new WebSocket(this.url, {
+      perMessageDeflate: false,
+      handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      headers: { [RELAY_TOKEN_HEADER]: this.options.token },
+      generateMask: zeroMask,
+    });
+    this.ws = ws;
+    let opened = false;
+    let status: number | undefined;
+    let lastError = '';
+    let stopHeartbeat: (() => void) | undefined;
+    ws.on('upgrade', (res) => {
+      this.socket = res.socket as Socket;
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      status = res.statusCode;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      if (this.stopped) {
+        ws.terminate();
+        return;
+      }
+      opened = true;
+      this.open = true;
+      this.openedAt = Date.now();
+      this.connects += 1;
+      this.consecutiveRejections = 0;
+      this.consecutiveFailures = 0;
+      this.options.events.log(`relay: connected to receiver ${this.address}`);
+      stopHeartbeat = startHeartbeat(ws, this.options.pingIntervalMs, () => {
+        this.options.events.warning(
+          new FeedpathError(
+            ErrorCode.peerSilent,
+            `receiver ${this.address} did not answer a ping within ${this.options.pingIntervalMs / 1000} s: reconnecting`,
+          ),
+        );
+      });
+    });
+    ws.on('error', (error: Error) => {
+      lastError = error.message;
+    });
+    ws.on('close', () => {
+      this.open = false;
+      stopHeartbeat?.();
+      if (this.stopped) return;
+      if (opened) {
+        this.options.events.log(
+          `relay: connection to receiver ${this.address} closed (${lastError || 'by the receiver'})`,
+        );
+        if (Date.now() - this.openedAt >= DEFAULT_STABLE_AFTER_MS) this.backoff.reset();
+      } else if (status === 401) {
+        if (this.rejected()) return;
+      } else {
+        this.unreachable(status === undefined ? lastError || 'no answer' : `HTTP ${status}`);
+      }
+      const delay = this.backoff.next();
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (!this.stopped) this.connect();
+      }, delay);
+    });
+  }
+
+  private cutOff(buffered: number): void {
+    this.cutoffs += 1;
+    this.open = false;
+    this.options.events.warning(
+      new FeedpathError(
+        ErrorCode.receiverSlow,
+        `receiver ${this.address} fell behind (${buffered} bytes unsent, bound ${this.options.maxBufferedBytes}): ` +
+          'cut off, reconnecting later',
+      ),
+    );
+    (this.ws as WebSocket).terminate();
+  }
+
+  /** Counts a token rejection; true when the limit is reached (the link gave up). */
+  private rejected(): boolean {
+    this.authRejections += 1;
+    this.consecutiveRejections += 1;
+    const { authRejectLimit } = this.options;
+    const error = new FeedpathError(
+      ErrorCode.authRejected,
+      `receiver ${this.address} rejected the relay token (HTTP 401), ${this.consecutiveRejections} of ` +
+        `${authRejectLimit} consecutive: forwarder and receiver must be given the same token`,
+    );
+    if (this.consecutiveRejections >= authRejectLimit) {
+      this.stopped = true;
+      this.options.events.fatal(error);
+      return true;
+    }
+    this.options.events.warning(error);
+    return false;
+  }
+
+  private unreachable(reason: string): void {
+    this.consecutiveFailures += 1;
+    const now = Date.now();
+    if (
+      this.consecutiveFailures > 1 &&
+      now - this.lastUnreachableWarningAt < DEFAULT_UNREACHABLE_WARNING_INTERVAL_MS
+    ) {
+      return;
+    }
+    this.lastUnreachableWarningAt = now;
+    this.options.events.warning(
+      new FeedpathError(
+        ErrorCode.receiverUnreachable,
+        `receiver ${this.address} unreachable (${reason}); retrying with backoff ` +
+          `(${this.consecutiveFailures} failed attempt${this.consecutiveFailures === 1 ? '' : 's'})`,
+      ),
+    );
+  }
+}

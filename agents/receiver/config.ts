@@ -1,0 +1,33 @@
+/**
+ * The receiver's configuration (`--config` / `--config-json`, or {@link startReceiver}'s argument).
+ * Unknown keys are rejected. The seed's receiver IP and port are `host` and `port` (where it listens
+ * for the forwarder's relay).
+ */
+import { z } from 'zod';
+import { MODES } from '../../lib/experiment';
+import { feedConfigShape } from '../common/config';
+import { DEFAULT_RELAY_PING_INTERVAL_MS } from '../common/heartbeat';
+
+/** The port the receiver listens on for relays when none is given. */
+export const DEFAULT_RELAY_PORT = 9000;
+
+export const receiverConfigSchema = z
+  .object({
+    ...feedConfigShape,
+    /** paired: the exchange directly (baseline) and the forwarder's relay (backbone) at once. */
+    mode: z.enum(MODES).default('paired'),
+    /** Where the relay is accepted (all interfaces by default: the forwarder is on another host). */
+    host: z.string().min(1).default('0.0.0.0'),
+    /** 0 takes any free port; the bound port is reported in `ready`. */
+    port: z.number().int().min(0).max(65_535).default(DEFAULT_RELAY_PORT),
+    /** How often each forwarder connection is pinged; two intervals without an answer = dead. */
+    relayPingIntervalMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_RELAY_PING_INTERVAL_MS),
+    /** Sample rows reach the file at least this often (a crash loses at most this much). */
+    flushIntervalMs: z.number().int().min(10).max(1_000).default(250),
+  })
+  .strict();
+
+/** The configuration as written (fields with defaults optional). */
+export type ReceiverConfigInput = z.input<typeof receiverConfigSchema>;
+/** The configuration with its defaults filled in. */
+export type ReceiverConfig = z.output<typeof receiverConfigSchema>;

@@ -1,0 +1,301 @@
+/**
+ * The receiver (Frankfurt role). In `paired` mode (the default) it holds both paths at once, on one
+ * clock: its own exchange feed (baseline) and a WebSocket server that accepts the forwarder's relay
+ * (backbone). Every arrival is stamped first, then parsed and appended to the path's CSV, which is
+ * flushed as the run goes. At the end it closes the CSVs, writes the per-path summaries and its own
+ * resource figures.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AgentHandle } from '../../lib/agent';
+import { writePathSummaries } from '../../lib/analysis/summaries';
+import { wallClock } from '../../lib/clock';
+import { ErrorCode, FeedpathError } from '../../lib/errors';
+import { describeIssues } from '../../lib/profile';
+import { ResourceSampler } from '../../lib/resources';
+import { SampleWriter, resultsCsvName, resultsJsonName, type PathName } from '../../lib/samples';
+import { RELAY_PATH, RELAY_TOKEN_HEADER } from '../../lib/wire';
+import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
+import { feedOptions, resolveToken } from '../common/config';
+import { ExchangeFeed, type FeedCounters } from '../common/feed';
+import { startHeartbeat } from '../common/heartbeat';
+import { receiverConfigSchema, type ReceiverConfig, type ReceiverConfigInput } from './config';
+import { PathRecorder, type PathStatus } from './recorder';
+
+/** A relay frame larger than this is refused (Binance messages are a few kB). */
+const MAX_RELAY_FRAME_BYTES = 16 * 1024 * 1024;
+
+export interface RelayCounters {
+  /** Forwarder connections open now. */
+  connections: number;
+  /** Forwarder connections accepted so far. */
+  accepted: number;
+  /** Connection attempts refused for a wrong or missing token (HTTP 401). */
+  authRejected: number;
+}
+
+export interface ReceiverCounters {
+  paths: Partial<Record<PathName, PathStatus & { messages: number }>>;
+  relay: RelayCounters;
+  feed: FeedCounters | undefined;
+}
+
+export interface ReceiverHandle extends AgentHandle {
+  /** The port the relay server listens on (undefined in baseline mode). */
+  readonly port: number | undefined;
+  readonly paths: readonly PathName[];
+  counters(): ReceiverCounters;
+  /** Resolves when `durationSeconds` is reached; rejects on a fatal error (FP_EXCHANGE_UNREACHABLE). */
+  finished: Promise<unknown>;
+}
+
+function pathsOf(mode: ReceiverConfig['mode']): PathName[] {
+  return mode === 'paired' ? ['baseline', 'backbone'] : [mode];
+}
+
+function tokenMatches(expected: Buffer, given: string | string[] | undefined): boolean {
+  if (typeof given !== 'string') return false;
+  const actual = Buffer.from(given);
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new FeedpathError(
+            ErrorCode.portInUse,
+            `receiver: port ${port} on ${host} is already in use: stop what holds it or choose another port`,
+            { cause: error },
+          ),
+        );
+      } else {
+        reject(
+          new FeedpathError(
+            ErrorCode.agentFailed,
+            `receiver: cannot listen on ${host}:${port}: ${error.message}`,
+          ),
+        );
+      }
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Starts the receiver: listens (backbone), connects (baseline), reports `ready` with the port. */
+export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}): Promise<ReceiverHandle> {
+  const parsed = receiverConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new FeedpathError(ErrorCode.badConfig, `receiver configuration: ${describeIssues(parsed.error)}`);
+  }
+  const config = parsed.data;
+  const paths = pathsOf(config.mode);
+  const hasBackbone = paths.includes('backbone');
+  const token = hasBackbone ? Buffer.from(resolveToken('receiver', config.token)) : undefined;
+  const { report, log } = agentIo('receiver', io);
+  const clock = io.clock ?? wallClock();
+  const warn = (error: FeedpathError): void => {
+    report({ event: 'warning', agent: 'receiver', code: error.code, message: error.message });
+  };
+
+  // Listen first: a port in use fails before any file is created.
+  const relay: RelayCounters = { connections: 0, accepted: 0, authRejected: 0 };
+  let server: Server | undefined;
+  let port: number | undefined;
+  if (hasBackbone) {
+    server = createServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' });
+      res.end(`feedpath receiver: WebSocket relay on ${RELAY_PATH}\n`);
+    });
+    port = await listen(server, config.host, config.port);
+  }
+
+  const recorders = new Map<PathName, PathRecorder>();
+  try {
+    await mkdir(config.outDir, { recursive: true });
+    for (const path of paths) {
+      const writer = await SampleWriter.create(join(config.outDir, resultsCsvName(path)), {
+        flushIntervalMs: config.flushIntervalMs,
+      });
+      recorders.set(path, new PathRecorder(path, writer));
+    }
+  } catch (error) {
+    server?.close();
+    for (const recorder of recorders.values()) await recorder.writer.close();
+    throw new FeedpathError(
+      ErrorCode.agentFailed,
+      `receiver: cannot create the sample files in ${config.outDir}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const baseline = recorders.get('baseline');
+  const backbone = recorders.get('backbone');
+
+  let wss: WebSocketServer | undefined;
+  if (backbone !== undefined && server !== undefined && token !== undefined) {
+    wss = new WebSocketServer({
+      server,
+      path: RELAY_PATH,
+      perMessageDeflate: false,
+      maxPayload: MAX_RELAY_FRAME_BYTES,
+      verifyClient: (
+        info: { req: IncomingMessage },
+        done: (ok: boolean, code?: number, message?: string) => void,
+      ) => {
+        if (tokenMatches(token, info.req.headers[RELAY_TOKEN_HEADER])) {
+          done(true);
+          return;
+        }
+        relay.authRejected += 1;
+        warn(
+          new FeedpathError(
+            ErrorCode.authRejected,
+            `relay connection from ${info.req.socket.remoteAddress ?? 'unknown'} refused: wrong or missing token (HTTP 401)`,
+          ),
+        );
+        done(false, 401, 'Unauthorized');
+      },
+    });
+    wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+      ws.on('message', (data: Buffer) => {
+        const stampNs = clock.nowNs();
+        backbone.recordFrame(data, stampNs);
+      });
+      relay.connections += 1;
+      relay.accepted += 1;
+      const from = `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? ''}`;
+      log(`relay: forwarder connected from ${from}`);
+      const stopHeartbeat = startHeartbeat(ws, config.relayPingIntervalMs, () =>
+        warn(
+          new FeedpathError(
+            ErrorCode.peerSilent,
+            `forwarder ${from} did not answer a ping: connection dropped`,
+          ),
+        ),
+      );
+      ws.on('error', (error: Error) => log(`relay: connection from ${from}: ${error.message}`));
+      ws.on('close', () => {
+        stopHeartbeat();
+        relay.connections -= 1;
+        log(`relay: forwarder ${from} disconnected`);
+      });
+    });
+    wss.on('error', (error: Error) => log(`relay server: ${error.message}`));
+  }
+
+  const end = finishSignal(config.durationSeconds);
+  let feed: ExchangeFeed | undefined;
+  if (baseline !== undefined) {
+    feed = new ExchangeFeed({
+      ...feedOptions(config),
+      clock,
+      onMessage: (data, stampNs) => baseline.recordMessage(data, stampNs),
+      events: { warning: warn, fatal: (error) => end.fail(error), log },
+    });
+  }
+
+  const counters = (): ReceiverCounters => {
+    const byPath: ReceiverCounters['paths'] = {};
+    for (const [path, recorder] of recorders)
+      byPath[path] = { messages: recorder.messages, ...recorder.status() };
+    return {
+      paths: byPath,
+      relay: { ...relay },
+      feed: feed === undefined ? undefined : { ...feed.counters },
+    };
+  };
+  const pathProgress = (perSecond: Record<string, number>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [path, recorder] of recorders) {
+      const { samples, lost, duplicates, malformed, unknown, streams } = recorder.status();
+      out[path] = {
+        samples,
+        lost,
+        duplicates,
+        malformed,
+        unknown,
+        msgs_per_s: perSecond[path] ?? 0,
+        connections: path === 'backbone' ? relay.connections : feed?.connected ? 1 : 0,
+        streams,
+      };
+    }
+    return out;
+  };
+
+  const sampler = await ResourceSampler.start({
+    agent: 'receiver',
+    dir: config.outDir,
+    intervalMs: config.progressIntervalMs,
+    counters: () => Object.fromEntries([...recorders].map(([path, recorder]) => [path, recorder.messages])),
+    onSample: (sample) =>
+      report({
+        event: 'progress',
+        agent: 'receiver',
+        paths: pathProgress(sample.perCounter),
+        auth_rejected: relay.authRejected,
+        exchange: feed === undefined ? undefined : feed.status(),
+        cpu_pct: sample.cpuPct,
+        rss_mb: sample.rssMb,
+      }),
+  });
+  feed?.start();
+  report({
+    event: 'ready',
+    agent: 'receiver',
+    mode: config.mode,
+    host: config.host,
+    port,
+    exchange: feed?.url,
+    files: paths.map((path) => join(config.outDir, resultsCsvName(path))),
+  });
+
+  let stopped: Promise<Record<string, unknown>> | undefined;
+  const stop = (reason: string): Promise<Record<string, unknown>> => {
+    stopped ??= (async () => {
+      end.cancel();
+      await feed?.stop();
+      if (wss !== undefined) {
+        for (const client of wss.clients) client.terminate();
+        await new Promise<void>((resolve) => (wss as WebSocketServer).close(() => resolve()));
+      }
+      if (server !== undefined) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
+      }
+      for (const recorder of recorders.values()) await recorder.writer.close();
+      const status = counters();
+      const metrics = await sampler.stop({ paths: status.paths, relay: status.relay, feed: status.feed });
+      await writePathSummaries(config.outDir, paths);
+      log(
+        `stopped (${reason}): ${paths.map((p) => `${p} ${recorders.get(p)?.samples ?? 0} samples`).join(', ')}`,
+      );
+      return {
+        files: [
+          ...paths.flatMap((path) => [
+            join(config.outDir, resultsCsvName(path)),
+            join(config.outDir, resultsJsonName(path)),
+          ]),
+          metrics.files.csv,
+          metrics.files.json,
+        ],
+        samples: Object.fromEntries(paths.map((path) => [path, recorders.get(path)?.samples ?? 0])),
+        paths: status.paths,
+        relay: status.relay,
+      };
+    })();
+    return stopped;
+  };
+  return { port, paths, counters, finished: end.finished, stop };
+}

@@ -1,0 +1,235 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange';
+import { startForwarder, type ForwarderHandle } from '../agents/forwarder/forwarder';
+import { startReceiver, type ReceiverHandle } from '../agents/receiver/receiver';
+import type { AgentEvent } from '../lib/agent';
+import { CSV_HEADER } from '../lib/samples';
+import { freePort, readCsv, sleep, tempDir, waitFor } from './feed.helpers';
+
+const quiet = { log: () => undefined };
+const TOKEN = 'relay-test-token';
+
+describe('forwarder → receiver relay', () => {
+  let exchange: ExchangeHandle | undefined;
+  let receiver: ReceiverHandle | undefined;
+  let forwarder: ForwarderHandle | undefined;
+
+  afterEach(async () => {
+    await forwarder?.stop('test end');
+    await receiver?.stop('test end');
+    await exchange?.stop();
+    forwarder = undefined;
+    receiver = undefined;
+    exchange = undefined;
+  });
+
+  it('gives a paired receiver the same events on both paths, with the seed columns and forwarder stamps', async () => {
+    exchange = await startExchange({
+      source: {
+        kind: 'synthetic',
+        tradesPerSecond: 300,
+        bookTickerPerSecond: 0,
+        burstSize: 50,
+        burstIntervalMs: 400,
+      },
+    });
+    const outDir = await tempDir('paired');
+    const receiverEvents: AgentEvent[] = [];
+    receiver = await startReceiver(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        exchangeUrl: exchange.url,
+        token: TOKEN,
+        outDir,
+        progressIntervalMs: 200,
+      },
+      { ...quiet, report: (event) => receiverEvents.push(event) },
+    );
+    forwarder = await startForwarder(
+      {
+        exchangeUrl: exchange.url,
+        receivers: [{ host: '127.0.0.1', port: receiver.port as number }],
+        token: TOKEN,
+        outDir: await tempDir('paired-fwd'),
+      },
+      { ...quiet, report: () => undefined },
+    );
+    const r = receiver;
+    await waitFor(() => r.counters().relay.connections === 1, 'the forwarder to connect');
+    const backboneStart = r.counters().paths.backbone?.samples ?? 0;
+    await waitFor(
+      () => (r.counters().paths.backbone?.samples ?? 0) > backboneStart + 200,
+      '200 events on the backbone',
+    );
+
+    await exchange.stop();
+    await sleep(100);
+    const done = await receiver.stop('test end');
+
+    const baseline = await readCsv(join(outDir, 'baseline-results.csv'));
+    const backbone = await readCsv(join(outDir, 'backbone-results.csv'));
+    expect(baseline.header).toBe(CSV_HEADER);
+    expect(backbone.header).toBe(CSV_HEADER);
+    // The two exchange connections opened at different instants: compare where both were open.
+    const ids = (rows: string[][]): number[] => rows.map((row) => Number(row[0]));
+    const from = Math.max(ids(baseline.rows)[0] as number, ids(backbone.rows)[0] as number);
+    const to = Math.min(ids(baseline.rows).at(-1) as number, ids(backbone.rows).at(-1) as number);
+    const within = (list: number[]): number[] => list.filter((id) => id >= from && id <= to);
+    expect(within(ids(backbone.rows))).toEqual(within(ids(baseline.rows)));
+    expect(within(ids(backbone.rows)).length).toBeGreaterThan(200);
+    // sequence_id, binance_time, tokyo_time, frankfurt_time, end_to_end_latency_ms, backbone_latency_ms
+    for (const row of backbone.rows) {
+      const tokyo = BigInt(row[2] as string);
+      const frankfurt = BigInt(row[3] as string);
+      expect(frankfurt).toBeGreaterThanOrEqual(tokyo);
+      expect(Number(row[5])).toBeGreaterThanOrEqual(0);
+      expect(Number(row[4])).toBeGreaterThanOrEqual(0);
+    }
+    for (const row of baseline.rows) {
+      expect(row[2]).toBe('');
+      expect(row[5]).toBe('');
+    }
+    expect(done.samples).toEqual({ baseline: baseline.rows.length, backbone: backbone.rows.length });
+    const summary = JSON.parse(await readFile(join(outDir, 'backbone-results.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(summary.sample_count).toBe(backbone.rows.length);
+    expect(summary.events_lost).toBe(0);
+    const progress = receiverEvents.filter((e) => e.event === 'progress');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(receiverEvents[0]).toMatchObject({ event: 'ready', port: receiver.port });
+  });
+
+  it('refuses a forwarder with the wrong token: FP_AUTH_REJECTED, fatal after the configured rejections', async () => {
+    exchange = await startExchange({ source: { kind: 'synthetic', tradesPerSecond: 50 } });
+    receiver = await startReceiver(
+      { mode: 'backbone', host: '127.0.0.1', port: 0, token: TOKEN, outDir: await tempDir('auth') },
+      { ...quiet, report: () => undefined },
+    );
+    const warnings: AgentEvent[] = [];
+    forwarder = await startForwarder(
+      {
+        exchangeUrl: exchange.url,
+        receivers: [{ host: '127.0.0.1', port: receiver.port as number }],
+        token: 'not-the-token',
+        outDir: await tempDir('auth-fwd'),
+        reconnectBaseDelayMs: 20,
+        authRejectLimit: 3,
+      },
+      { ...quiet, report: (event) => event.event === 'warning' && warnings.push(event) },
+    );
+
+    await expect(forwarder.finished).rejects.toMatchObject({
+      code: 'FP_AUTH_REJECTED',
+      message: expect.stringMatching(/rejected the relay token \(HTTP 401\), 3 of 3/),
+    });
+    expect(warnings.filter((w) => w.code === 'FP_AUTH_REJECTED')).toHaveLength(2);
+    expect(receiver.counters().relay.authRejected).toBe(3);
+    expect(receiver.counters().relay.accepted).toBe(0);
+  });
+
+  it('counts a malformed relay frame and keeps recording', async () => {
+    const { default: WebSocket } = await import('ws');
+    receiver = await startReceiver(
+      { mode: 'backbone', host: '127.0.0.1', port: 0, token: TOKEN, outDir: await tempDir('malformed') },
+      { ...quiet, report: () => undefined },
+    );
+    const ws = new WebSocket(`ws://127.0.0.1:${receiver.port}/relay`, {
+      headers: { 'x-feedpath-token': TOKEN },
+      perMessageDeflate: false,
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+
+    ws.send('garbage without a stamp');
+    ws.send('1723161254087896568 {"not":"an event"}');
+    ws.send(
+      '1723161254087896568 {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161255343000,"s":"BTCUSDT","t":5,"p":"1","q":"1","T":1723161255342000,"m":true,"M":true}}',
+    );
+    const r = receiver;
+    await waitFor(() => r.counters().paths.backbone?.messages === 3, 'three frames');
+    ws.close();
+
+    expect(r.counters().paths.backbone).toMatchObject({ samples: 1, malformed: 1, unknown: 1 });
+  });
+
+  it('waits for a receiver that is not up yet (FP_RECEIVER_UNREACHABLE), then relays to it', async () => {
+    exchange = await startExchange({
+      source: { kind: 'synthetic', tradesPerSecond: 200, bookTickerPerSecond: 0 },
+    });
+    const port = await freePort();
+    const warnings: AgentEvent[] = [];
+    forwarder = await startForwarder(
+      {
+        exchangeUrl: exchange.url,
+        receivers: [{ host: '127.0.0.1', port }],
+        token: TOKEN,
+        outDir: await tempDir('late-fwd'),
+        reconnectBaseDelayMs: 20,
+        reconnectMaxDelaySecs: 0.1,
+      },
+      { ...quiet, report: (event) => event.event === 'warning' && warnings.push(event) },
+    );
+    const f = forwarder;
+    await waitFor(() => warnings.length > 0, 'a warning');
+
+    receiver = await startReceiver(
+      { mode: 'backbone', host: '127.0.0.1', port, token: TOKEN, outDir: await tempDir('late-rx') },
+      { ...quiet, report: () => undefined },
+    );
+    const r = receiver;
+    await waitFor(() => (r.counters().paths.backbone?.samples ?? 0) > 20, 'samples on the backbone');
+
+    expect(warnings[0]).toMatchObject({
+      code: 'FP_RECEIVER_UNREACHABLE',
+      message: expect.stringMatching(/ECONNREFUSED/),
+    });
+    expect(f.counters().receivers[0]?.dropped).toBeGreaterThan(0);
+  });
+
+  it('drops a relay connection that does not answer pings, and keeps one that does', async () => {
+    const { default: WebSocket } = await import('ws');
+    exchange = await startExchange({
+      source: { kind: 'synthetic', tradesPerSecond: 100, bookTickerPerSecond: 0 },
+    });
+    const warnings: AgentEvent[] = [];
+    receiver = await startReceiver(
+      {
+        mode: 'backbone',
+        host: '127.0.0.1',
+        port: 0,
+        token: TOKEN,
+        outDir: await tempDir('ping'),
+        relayPingIntervalMs: 50,
+      },
+      { ...quiet, report: (event) => event.event === 'warning' && warnings.push(event) },
+    );
+    forwarder = await startForwarder(
+      {
+        exchangeUrl: exchange.url,
+        receivers: [{ host: '127.0.0.1', port: receiver.port as number }],
+        token: TOKEN,
+        outDir: await tempDir('ping-fwd'),
+      },
+      { ...quiet, report: () => undefined },
+    );
+    const f = forwarder;
+    await waitFor(() => f.counters().receivers[0]?.connected === true, 'the forwarder to connect');
+    const mute = new WebSocket(`ws://127.0.0.1:${receiver.port}/relay`, {
+      headers: { 'x-feedpath-token': TOKEN },
+      perMessageDeflate: false,
+      autoPong: false,
+    });
+    mute.on('error', () => undefined);
+    const closed = new Promise((resolve) => mute.once('close', resolve));
+
+    await closed;
+    await sleep(200);
+
+    expect(warnings.map((w) => w.code)).toEqual(['FP_PEER_SILENT']);
+    expect(receiver.counters().relay).toMatchObject({ accepted: 2, connections: 1 });
+    expect(forwarder.counters().receivers[0]).toMatchObject({ connected: true, connects: 1 });
+  });
+});
