@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
+import { benchAnalysis } from './analysis';
 import { benchClock } from './clock';
 import { benchLink } from './link';
 import type { BenchFigure } from './figures';
@@ -17,6 +18,7 @@ const sections: Record<string, () => Promise<BenchFigure[]>> = {
   clock: () => benchClock(),
   ws: benchWsReference,
   link: () => benchLink(),
+  analysis: () => benchAnalysis(),
 };
 
 function formatValue(figure: BenchFigure): string {

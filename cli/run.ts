@@ -35,7 +35,7 @@ export function describeProgress(
   if (paths === undefined) return head;
   const parts = Object.entries(paths).map(([name, p]) => {
     const lost = p.lost === null || p.lost === undefined ? 'loss n/a' : `${num(p.lost)} lost`;
-    return `${name} ${num(p.samples)} events (${lost}, ${num(p.msgsPerS ?? p.rate).toFixed(0)}/s)`;
+    return `${name} ${num(p.samples)} events (${lost}, ${num(p.msgs_per_s).toFixed(0)}/s)`;
   });
   return `${head} ${parts.join('  ')}`;
 }

@@ -33,4 +33,12 @@ await Promise.all([
     }),
   existsSync('bench/main.ts') &&
     build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', packages: 'external' }),
+  // The analysis benchmark's child process: its peak RSS must be the analysis' alone.
+  existsSync('bench/analysis-worker.ts') &&
+    build({
+      ...common,
+      entryPoints: ['bench/analysis-worker.ts'],
+      outfile: 'dist/bench-analysis-worker.js',
+      packages: 'external',
+    }),
 ]);

@@ -8,6 +8,11 @@ import type { AgentEvent } from '../../lib/agent';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { agentsDir } from '../../lib/paths';
 
+/**
+ * Node flags for every agent process. A larger young generation roughly halves the receiver's GC
+ * time at high rates (145k → 210k msg/s on one core, measured); it has to be on the command line.
+ */
+export const AGENT_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=32'];
 /** How long an agent may take to report `ready`. */
 export const READY_TIMEOUT_MS = 15_000;
 /** How long an agent may take to finish after SIGTERM before it is killed. */

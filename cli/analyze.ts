@@ -1,0 +1,127 @@
+/**
+ * `feedpath analyze <dir>`: (re)computes both paths' summaries and the report from the CSVs in a
+ * results folder — ours, or the seed experiment's format written by another tool. `feedpath run`
+ * calls the same function when a run ends.
+ */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { analyzeRun, type AnalyzeRunOptions, type AnalyzeRunResult } from '../lib/analysis';
+import type { StreamKind } from '../lib/binance';
+import { ErrorCode, FeedpathError } from '../lib/errors';
+import { metricsTable, ms, msDigits, type Report } from '../lib/report';
+import { LocalFolderStore } from '../lib/store';
+
+const STREAM_KINDS: readonly StreamKind[] = ['trade', 'aggTrade', 'bookTicker', 'depth'];
+
+export interface AnalyzeCommandOptions {
+  /**
+   * Stream kind of rows without a stream name (seed-format CSVs): decides how sequence_id gaps count
+   * as loss. Default: the kind of input.json's streams if they share one, else trade ids.
+   */
+  streamKind?: string;
+  /** Bootstrap seed (same data and seed → same interval) and resample count. */
+  seed?: number;
+  resamples?: number;
+  /** ± clock error bound of each host in ms, when known (shown beside one-way latencies). */
+  clockErrorBoundMs?: AnalyzeRunOptions['clockErrorBoundMs'];
+  /** Latencies above this many ms are rejected as absurd (default 1 h). */
+  maxLatencyMs?: number;
+  /** Progress lines, e.g. `console.error`; default none. */
+  log?: (line: string) => void;
+  /**
+   * Print the verdict, the summary table and the report's paths when done: `true` to stdout, or a
+   * function that gets the text. Default: print nothing (the caller formats the result).
+   */
+  print?: boolean | ((text: string) => void);
+}
+
+export interface AnalyzeResult extends AnalyzeRunResult {
+  dir: string;
+  verdict: string;
+}
+
+function parseKind(kind: string | undefined): StreamKind | undefined {
+  if (kind === undefined) return undefined;
+  const found = STREAM_KINDS.find((k) => k.toLowerCase() === kind.toLowerCase());
+  if (found === undefined) {
+    throw new FeedpathError(
+      ErrorCode.badInput,
+      `unknown stream kind "${kind}": expected ${STREAM_KINDS.join(', ')}`,
+    );
+  }
+  return found;
+}
+
+/**
+ * Analyses the results folder `dir` and writes `<path>-results.json`, report.json, report.md and
+ * report.html into it. Throws FeedpathError (no stack trace for the user) when the folder is missing
+ * (FP_BAD_INPUT) or when no path has a readable sample (FP_NOTHING_TO_ANALYZE); unreadable rows are
+ * skipped and counted in the report.
+ */
+export async function analyzeCommand(
+  dir: string,
+  options: AnalyzeCommandOptions = {},
+): Promise<AnalyzeResult> {
+  const folder = resolve(dir);
+  const info = await stat(folder).catch(() => null);
+  if (info === null) throw new FeedpathError(ErrorCode.badInput, `results folder ${folder} does not exist`);
+  if (!info.isDirectory()) throw new FeedpathError(ErrorCode.badInput, `${folder} is not a folder`);
+  const result = await analyzeRun(new LocalFolderStore(folder), '', {
+    streamKind: parseKind(options.streamKind),
+    seed: options.seed,
+    resamples: options.resamples,
+    clockErrorBoundMs: options.clockErrorBoundMs,
+    maxLatencyMs: options.maxLatencyMs,
+    log: options.log,
+  });
+  const analyzed: AnalyzeResult = { ...result, dir: folder, verdict: result.report.verdict };
+  if (options.print !== undefined && options.print !== false) {
+    const text = formatAnalyzeOutput(analyzed);
+    if (options.print === true) process.stdout.write(`${text}\n`);
+    else options.print(text);
+  }
+  return analyzed;
+}
+
+/** The verdict for the terminal. */
+export function formatVerdict(report: Report): string {
+  return report.verdict;
+}
+
+/** Both paths' summaries side by side as a plain-text table (the seed's keys first). */
+export function formatSummaryTable(report: Report): string {
+  const table = metricsTable(report);
+  const rows = [table.head, ...table.rows];
+  const widths = table.head.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+  const out = [line(table.head), widths.map((w) => '-'.repeat(w)).join('  '), ...table.rows.map(line)];
+  const p = report.paired;
+  if (p !== null && p.delta_ms !== null) {
+    const ci = p.median_delta_ci_ms;
+    const digits = msDigits(p.delta_ms.median, ci?.low, ci?.high);
+    out.push(
+      '',
+      `paired: ${p.matched.toLocaleString('en-US')} events matched, median delta ${ms(p.delta_ms.median, { sign: true, digits })} ms` +
+        (ci === null ? '' : ` (95% CI ${ms(ci.low, { digits })} … ${ms(ci.high, { digits })} ms)`) +
+        `, backbone first ${Math.round((p.backbone_first_share ?? 0) * 100)}%`,
+    );
+  }
+  const skipped = Object.values(report.data_quality.files).reduce((n, f) => n + (f.skipped_rows ?? 0), 0);
+  if (skipped > 0)
+    out.push(`${skipped.toLocaleString('en-US')} unreadable row(s) skipped: see the report's data quality`);
+  return out.join('\n');
+}
+
+/** What `feedpath analyze` prints: the verdict, the table and where the files are. */
+export function formatAnalyzeOutput(result: AnalyzeResult): string {
+  return [
+    formatVerdict(result.report),
+    '',
+    formatSummaryTable(result.report),
+    '',
+    `report: ${result.files.reportHtml}`,
+    `        ${result.files.reportJson}`,
+    `        ${result.files.reportMarkdown}`,
+  ].join('\n');
+}

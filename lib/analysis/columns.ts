@@ -1,0 +1,79 @@
+/**
+ * Growable numeric columns on resizable ArrayBuffers: the address space for the largest possible
+ * column is reserved up front (not memory), pages are committed as rows arrive, and growing never
+ * copies. `finish()` hands out a view of the same memory. A doubling array or a list of chunks
+ * joined at the end would each hold a 10-million-row column twice for a while, and the analysis
+ * Lambda has 1 GB for two paths.
+ */
+
+// lib ES2023 does not type resizable buffers (ES2024); Node ≥ 20 has them.
+interface ResizableArrayBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+const Resizable = ArrayBuffer as unknown as new (
+  byteLength: number,
+  options: { maxByteLength: number },
+) => ResizableArrayBuffer;
+
+/** Address space reserved per column: 2 GiB, i.e. 268 million rows of float64. */
+const MAX_BYTES = 2 ** 31;
+const INITIAL_ROWS = 1 << 16;
+
+interface TypedConstructor<T> {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+class Column<T extends Float64Array | Uint16Array> {
+  private buffer: ResizableArrayBuffer;
+  private view: T;
+  private capacity = INITIAL_ROWS;
+  length = 0;
+
+  constructor(private readonly type: TypedConstructor<T>) {
+    this.buffer = new Resizable(INITIAL_ROWS * type.BYTES_PER_ELEMENT, { maxByteLength: MAX_BYTES });
+    this.view = new type(this.buffer, 0, INITIAL_ROWS);
+  }
+
+  push(value: number): void {
+    if (this.length === this.capacity) this.grow();
+    this.view[this.length++] = value;
+  }
+
+  private grow(): void {
+    if (this.capacity === 0) throw new Error('column used after finish()');
+    const limit = MAX_BYTES / this.type.BYTES_PER_ELEMENT;
+    if (this.capacity >= limit) throw new RangeError(`a results file has more than ${limit} rows`);
+    this.capacity = Math.min(limit, this.capacity * 2);
+    this.buffer.resize(this.capacity * this.type.BYTES_PER_ELEMENT);
+    this.view = new this.type(this.buffer, 0, this.capacity);
+  }
+
+  /** The values pushed, as one array over the same memory; the column is empty afterwards. */
+  finish(): T {
+    const out = new this.type(this.buffer, 0, this.length);
+    this.buffer = new Resizable(0, { maxByteLength: 0 });
+    this.view = new this.type(this.buffer, 0, 0);
+    this.capacity = 0;
+    this.length = 0;
+    return out;
+  }
+}
+
+export class F64Column extends Column<Float64Array> {
+  constructor() {
+    super(Float64Array);
+  }
+  /** A column that starts with `count` NaN ("not applicable") values. */
+  static filled(count: number): F64Column {
+    const column = new F64Column();
+    for (let i = 0; i < count; i++) column.push(NaN);
+    return column;
+  }
+}
+
+export class U16Column extends Column<Uint16Array> {
+  constructor() {
+    super(Uint16Array);
+  }
+}

@@ -1,0 +1,555 @@
+/**
+ * Streaming reader of a path's results CSV (`<path>-results.csv`) into typed columns.
+ *
+ * The rows are parsed byte by byte, straight from the stream's buffers: decoding 10 million lines to
+ * strings and splitting them would take most of the time budget and a lot of garbage. Timestamps in
+ * ns since the epoch have 19 digits, beyond a double's 2⁵³, so they are split into seconds and
+ * nanoseconds and stored relative to one epoch second shared by both paths: every arrival and
+ * difference of arrivals is then an exact integer number of ns in a double (for runs < 104 days).
+ *
+ * A row that cannot be read is skipped and counted, with its file and line kept for the report; a
+ * file that cannot be read at all (missing, empty, header not the seed's) throws FP_BAD_RESULTS.
+ */
+import { ErrorCode, FeedpathError } from '../errors';
+import { parseStreamName, type StreamKind } from '../binance';
+import { SEED_COLUMNS } from '../samples';
+import { F64Column, U16Column } from './columns';
+
+/** Latencies above this are rejected as absurd (a clock or unit error, not a network). */
+export const DEFAULT_MAX_LATENCY_MS = 3_600_000;
+/** How many problem rows are kept with their line for the report (all are counted). */
+export const MAX_PROBLEMS_KEPT = 20;
+/**
+ * Kind assumed for rows without a stream name (seed-format CSVs from another tool): the seed
+ * experiment's `sequence_id` is a contiguous exchange id, so gaps are read as trade-id gaps unless
+ * the caller (or the run's input.json) says which stream kind the file holds.
+ */
+export const ASSUMED_KIND: StreamKind = 'trade';
+
+/** The epoch second arrivals are stored relative to; shared by the paths of one analysis. */
+export class ArrivalEpoch {
+  second: number | undefined;
+}
+
+export interface RowProblem {
+  line: number;
+  message: string;
+}
+
+/** One stream of a path: rows with the same (stream kind, symbol) are the same events on both paths. */
+export interface StreamGroup {
+  /** Match key across paths: `<kind>:<symbol>` (or `?<stream>:<symbol>` for an unknown stream). */
+  key: string;
+  kind: StreamKind | undefined;
+  /** True when the kind was assumed (no stream name in the file). */
+  kindAssumed: boolean;
+  symbol: string;
+  /** Stream names seen for this key (e.g. `btcusdt@trade`; '' when the file has none). */
+  streams: string[];
+}
+
+/** A path's rows as columns; NaN marks an empty (not applicable) value. */
+export interface PathColumns {
+  source: string;
+  /** Rows read (the path's `sample_count`). */
+  rows: number;
+  skipped: number;
+  problems: RowProblem[];
+  /** Skipped rows per reason. */
+  problemCounts: Record<string, number>;
+  hasStreamColumn: boolean;
+  groups: StreamGroup[];
+  group: Uint16Array;
+  seq: Float64Array;
+  /** Depth only: first update id U (null when the file has none). */
+  firstId: Float64Array | null;
+  /** Receiver arrival (frankfurt_time) in ns since `epoch.second`. */
+  arrivalNs: Float64Array;
+  /** end_to_end_latency_ms. */
+  e2eMs: Float64Array;
+  /** backbone_latency_ms: forwarder → receiver (null when the column is empty throughout). */
+  legMs: Float64Array | null;
+  /** tokyo_time − exchange event time E, in ms (null when no row has both). */
+  exchangeToForwarderMs: Float64Array | null;
+}
+
+export interface ReadOptions {
+  epoch: ArrivalEpoch;
+  /** Stream kind of rows without a stream name; default {@link ASSUMED_KIND}. */
+  defaultKind?: StreamKind;
+  maxLatencyMs?: number;
+}
+
+const COMMA = 44;
+const NEWLINE = 10;
+const CR = 13;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
+const MAX_FIELDS = 64;
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+const EMPTY = -2;
+const INVALID = -1;
+// Results of the field parsers, kept in module scope so that a row allocates nothing: `cursor` is
+// the index of the comma that ends the field (or the line's end).
+let cursor = 0;
+let nsSeconds = 0;
+let nsNanos = 0;
+let fieldWasEmpty = false;
+
+/** A non-negative integer field from `p`: its value, EMPTY, or INVALID (not digits, or beyond 2⁵³). */
+function fieldUint(buf: Buffer, p: number, e: number): number {
+  let v = 0;
+  let i = p;
+  let bad = false;
+  for (; i < e; i++) {
+    const c = buf[i] as number;
+    if (c === COMMA) break;
+    if (c < ZERO || c > NINE) bad = true;
+    else v = v * 10 + (c - ZERO);
+  }
+  cursor = i;
+  if (bad) return INVALID;
+  if (i === p) return EMPTY;
+  return v <= Number.MAX_SAFE_INTEGER ? v : INVALID;
+}
+
+/** An integer ns timestamp field split into nsSeconds / nsNanos (last 9 digits): 0, EMPTY or INVALID. */
+function fieldNs(buf: Buffer, p: number, e: number): number {
+  let q = p;
+  while (q < e && buf[q] !== COMMA) q++;
+  cursor = q;
+  if (q === p) return EMPTY;
+  const split = q - 9 > p ? q - 9 : p;
+  let hi = 0;
+  for (let i = p; i < split; i++) {
+    const c = buf[i] as number;
+    if (c < ZERO || c > NINE) return INVALID;
+    hi = hi * 10 + (c - ZERO);
+  }
+  let lo = 0;
+  for (let i = split; i < q; i++) {
+    const c = buf[i] as number;
+    if (c < ZERO || c > NINE) return INVALID;
+    lo = lo * 10 + (c - ZERO);
+  }
+  nsSeconds = hi;
+  nsNanos = lo;
+  return 0;
+}
+
+function latin1(buf: Buffer, s: number, e: number): string {
+  return buf.toString('latin1', s, e);
+}
+
+/**
+ * A decimal field: its value, or NaN (with fieldWasEmpty telling empty from invalid). Digits are
+ * gathered into one integer and divided once by a power of ten: both are exact, so the one
+ * rounding gives the same double as `parseFloat`.
+ */
+function fieldDecimal(buf: Buffer, p: number, e: number): number {
+  let i = p;
+  let negative = false;
+  if (i < e && buf[i] === MINUS) {
+    negative = true;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 0;
+  let dot = false;
+  let other = false;
+  for (; i < e; i++) {
+    const c = buf[i] as number;
+    if (c >= ZERO && c <= NINE) {
+      mantissa = mantissa * 10 + (c - ZERO);
+      digits++;
+      if (dot) scale++;
+    } else if (c === COMMA) {
+      break;
+    } else if (c === DOT && !dot) {
+      dot = true;
+    } else {
+      other = true;
+    }
+  }
+  cursor = i;
+  fieldWasEmpty = i === p;
+  if (fieldWasEmpty) return NaN;
+  if (other || digits > 15 || scale >= POW10.length) {
+    // Exponents, long fractions, stray characters: the general (slower) path.
+    const text = latin1(buf, p, i).trim();
+    const value = text === '' ? NaN : Number(text);
+    return Number.isFinite(value) ? value : NaN;
+  }
+  if (digits === 0) return NaN;
+  const value = scale === 0 ? mantissa : mantissa / (POW10[scale] as number);
+  return negative ? -value : value;
+}
+
+function sameBytes(buf: Buffer, s: number, e: number, ref: Uint8Array): boolean {
+  if (e - s !== ref.length) return false;
+  for (let i = 0; i < ref.length; i++) if (buf[s + i] !== ref[i]) return false;
+  return true;
+}
+
+interface KnownName {
+  stream: Uint8Array;
+  symbol: Uint8Array;
+  group: number;
+}
+
+/** Reads one path's CSV from a stream of buffers. */
+export class PathCsvReader {
+  private readonly epoch: ArrivalEpoch;
+  private readonly defaultKind: StreamKind;
+  private readonly maxLatencyMs: number;
+
+  private leftover: Buffer | null = null;
+  private line = 0;
+  private headerSeen = false;
+  private streamCol = -1;
+  private symbolCol = -1;
+  private exchangeUsCol = -1;
+  private firstIdCol = -1;
+  private lastUsedCol = -1;
+
+  private rows = 0;
+  private skipped = 0;
+  private readonly problems: RowProblem[] = [];
+  private readonly problemCounts: Record<string, number> = {};
+
+  private readonly groups: StreamGroup[] = [];
+  private readonly groupByKey = new Map<string, number>();
+  private readonly groupByNames = new Map<string, number>();
+  private readonly known: KnownName[] = [];
+  private lastKnown: KnownName | undefined;
+
+  private readonly group = new U16Column();
+  private readonly seq = new F64Column();
+  private firstId: F64Column | null = null;
+  private readonly arrival = new F64Column();
+  private readonly e2e = new F64Column();
+  private leg: F64Column | null = null;
+  private exFwd: F64Column | null = null;
+
+  constructor(
+    readonly source: string,
+    options: ReadOptions,
+  ) {
+    this.epoch = options.epoch;
+    this.defaultKind = options.defaultKind ?? ASSUMED_KIND;
+    this.maxLatencyMs = options.maxLatencyMs ?? DEFAULT_MAX_LATENCY_MS;
+  }
+
+  /** Feeds the next bytes of the file. */
+  feed(bytes: Uint8Array): void {
+    // Always a Buffer: one element type keeps the byte loops monomorphic (fast) in V8.
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    let start = 0;
+    if (this.leftover !== null) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl < 0) {
+        this.leftover = concat(this.leftover, chunk);
+        return;
+      }
+      const joined = concat(this.leftover, chunk.subarray(0, nl));
+      this.leftover = null;
+      this.processLine(joined, 0, joined.length);
+      start = nl + 1;
+    }
+    const n = chunk.length;
+    while (start < n) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl < 0) {
+        this.leftover = Buffer.from(chunk.subarray(start));
+        return;
+      }
+      this.processLine(chunk, start, nl);
+      start = nl + 1;
+    }
+  }
+
+  /** Ends the file and returns its columns. */
+  finish(): PathColumns {
+    if (this.leftover !== null) {
+      const last = this.leftover;
+      this.leftover = null;
+      this.processLine(last, 0, last.length);
+    }
+    if (!this.headerSeen) {
+      throw new FeedpathError(ErrorCode.badResults, `${this.source} is empty (expected the header line)`);
+    }
+    return {
+      source: this.source,
+      rows: this.rows,
+      skipped: this.skipped,
+      problems: this.problems,
+      problemCounts: this.problemCounts,
+      hasStreamColumn: this.streamCol >= 0,
+      groups: this.groups,
+      group: this.group.finish(),
+      seq: this.seq.finish(),
+      firstId: this.firstId?.finish() ?? null,
+      arrivalNs: this.arrival.finish(),
+      e2eMs: this.e2e.finish(),
+      legMs: this.leg?.finish() ?? null,
+      exchangeToForwarderMs: this.exFwd?.finish() ?? null,
+    };
+  }
+
+  private problem(reason: string, detail: string): void {
+    this.skipped++;
+    this.problemCounts[reason] = (this.problemCounts[reason] ?? 0) + 1;
+    if (this.problems.length < MAX_PROBLEMS_KEPT) {
+      this.problems.push({ line: this.line, message: `${this.source}:${this.line}: ${detail}` });
+    }
+  }
+
+  private header(buf: Buffer, s: number, e: number): void {
+    let text = Buffer.from(buf.subarray(s, e)).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const names = text.split(',').map((name) => name.trim());
+    const seedOk = SEED_COLUMNS.every((column, i) => names[i] === column);
+    if (!seedOk) {
+      const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+      throw new FeedpathError(
+        ErrorCode.badResults,
+        `${this.source}:${this.line}: header is not the seed's: expected it to start with "${SEED_COLUMNS.join(',')}", found "${shown}"`,
+      );
+    }
+    if (names.length > MAX_FIELDS) {
+      throw new FeedpathError(
+        ErrorCode.badResults,
+        `${this.source}:${this.line}: more than ${MAX_FIELDS} columns`,
+      );
+    }
+    this.streamCol = names.indexOf('stream');
+    this.symbolCol = names.indexOf('symbol');
+    this.exchangeUsCol = names.indexOf('exchange_time_us');
+    this.firstIdCol = names.indexOf('first_update_id');
+    this.lastUsedCol = Math.max(this.streamCol, this.symbolCol, this.exchangeUsCol, this.firstIdCol);
+    this.headerSeen = true;
+  }
+
+  private groupOf(buf: Buffer, ss: number, se: number, ys: number, ye: number): number {
+    const last = this.lastKnown;
+    if (last !== undefined && sameBytes(buf, ss, se, last.stream) && sameBytes(buf, ys, ye, last.symbol)) {
+      return last.group;
+    }
+    for (const entry of this.known) {
+      if (sameBytes(buf, ss, se, entry.stream) && sameBytes(buf, ys, ye, entry.symbol)) {
+        this.lastKnown = entry;
+        return entry.group;
+      }
+    }
+    const stream = Buffer.from(buf.subarray(ss, se)).toString('utf8').trim();
+    const symbolField = Buffer.from(buf.subarray(ys, ye)).toString('utf8').trim().toLowerCase();
+    const names = `${stream}\n${symbolField}`;
+    let id = this.groupByNames.get(names);
+    if (id === undefined) {
+      id = this.resolveGroup(stream, symbolField);
+      this.groupByNames.set(names, id);
+    }
+    if (this.known.length < 256) {
+      const entry = {
+        stream: new Uint8Array(buf.subarray(ss, se)),
+        symbol: new Uint8Array(buf.subarray(ys, ye)),
+        group: id,
+      };
+      this.known.push(entry);
+      this.lastKnown = entry;
+    }
+    return id;
+  }
+
+  private resolveGroup(stream: string, symbolField: string): number {
+    let kind: StreamKind | undefined;
+    let kindAssumed = false;
+    let symbol = symbolField;
+    let key: string;
+    if (stream === '') {
+      kind = this.defaultKind;
+      kindAssumed = true;
+      key = `${kind}:${symbol}`;
+    } else {
+      try {
+        const parsed = parseStreamName(stream);
+        kind = parsed.kind;
+        if (symbol === '') symbol = parsed.symbol;
+        key = `${kind}:${symbol}`;
+      } catch {
+        key = `?${stream}:${symbol}`;
+      }
+    }
+    let id = this.groupByKey.get(key);
+    if (id === undefined) {
+      if (this.groups.length >= 0xffff) {
+        throw new FeedpathError(ErrorCode.badResults, `${this.source}: more than 65535 distinct streams`);
+      }
+      id = this.groups.length;
+      this.groups.push({ key, kind, kindAssumed, symbol, streams: [] });
+      this.groupByKey.set(key, id);
+    }
+    const group = this.groups[id] as StreamGroup;
+    if (!group.streams.includes(stream)) group.streams.push(stream);
+    return id;
+  }
+
+  private processLine(buf: Buffer, s: number, e: number): void {
+    this.line++;
+    if (e > s && buf[e - 1] === CR) e--;
+    if (!this.headerSeen) {
+      if (e === s) {
+        throw new FeedpathError(
+          ErrorCode.badResults,
+          `${this.source}:${this.line}: header is not the seed's: the first line is blank`,
+        );
+      }
+      this.header(buf, s, e);
+      return;
+    }
+    if (e === s) return; // blank line (e.g. at the end): nothing to count
+
+    // The six seed columns, each parsed in the same pass that finds its end (`cursor`).
+    const seq = fieldUint(buf, s, e);
+    if (seq < 0) return this.badField(buf, s, 'bad sequence_id', 'sequence_id', 'is not a whole number');
+    if (cursor >= e) return this.tooFewColumns(1);
+    let p = cursor + 1;
+    const ms = fieldUint(buf, p, e);
+    if (ms === INVALID)
+      return this.badField(buf, p, 'bad binance_time', 'binance_time', 'is not a whole number of ms');
+    let eventUs = ms === EMPTY ? NaN : ms * 1000;
+    if (cursor >= e) return this.tooFewColumns(2);
+    p = cursor + 1;
+    let tokyoSec = NaN;
+    let tokyoNs = 0;
+    const tokyo = fieldNs(buf, p, e);
+    if (tokyo === INVALID)
+      return this.badField(buf, p, 'bad tokyo_time', 'tokyo_time', 'is not a whole number of ns');
+    if (tokyo !== EMPTY) {
+      tokyoSec = nsSeconds;
+      tokyoNs = nsNanos;
+    }
+    if (cursor >= e) return this.tooFewColumns(3);
+    p = cursor + 1;
+    let arrival = NaN;
+    const frankfurt = fieldNs(buf, p, e);
+    if (frankfurt === INVALID) {
+      return this.badField(buf, p, 'bad frankfurt_time', 'frankfurt_time', 'is not a whole number of ns');
+    }
+    if (frankfurt !== EMPTY) {
+      if (this.epoch.second === undefined) this.epoch.second = nsSeconds;
+      arrival = (nsSeconds - this.epoch.second) * 1e9 + nsNanos;
+    }
+    if (cursor >= e) return this.tooFewColumns(4);
+    p = cursor + 1;
+    const e2e = fieldDecimal(buf, p, e);
+    if (e2e !== e2e && !fieldWasEmpty) {
+      return this.badField(buf, p, 'bad latency', 'end_to_end_latency_ms', 'is not a number');
+    }
+    if (e2e < 0 || e2e > this.maxLatencyMs) return this.implausible(e2e, 'end_to_end_latency_ms');
+    if (cursor >= e) return this.tooFewColumns(5);
+    p = cursor + 1;
+    const leg = fieldDecimal(buf, p, e);
+    if (leg !== leg && !fieldWasEmpty) {
+      return this.badField(buf, p, 'bad latency', 'backbone_latency_ms', 'is not a number');
+    }
+    if (leg < 0 || leg > this.maxLatencyMs) return this.implausible(leg, 'backbone_latency_ms');
+
+    // Our columns, wherever the header put them.
+    let firstId = NaN;
+    let streamStart = 0;
+    let streamEnd = 0;
+    let symbolStart = 0;
+    let symbolEnd = 0;
+    for (let column = 6; cursor < e && column <= this.lastUsedCol; column++) {
+      p = cursor + 1;
+      if (column === this.exchangeUsCol) {
+        const us = fieldUint(buf, p, e);
+        if (us === INVALID) {
+          return this.badField(buf, p, 'bad exchange_time_us', 'exchange_time_us', 'is not a whole number');
+        }
+        if (us !== EMPTY) eventUs = us;
+      } else if (column === this.firstIdCol) {
+        const id = fieldUint(buf, p, e);
+        if (id === INVALID) {
+          return this.badField(buf, p, 'bad first_update_id', 'first_update_id', 'is not a whole number');
+        }
+        if (id !== EMPTY) firstId = id;
+      } else {
+        let q = p;
+        while (q < e && buf[q] !== COMMA) q++;
+        cursor = q;
+        if (column === this.streamCol) {
+          streamStart = p;
+          streamEnd = q;
+        } else if (column === this.symbolCol) {
+          symbolStart = p;
+          symbolEnd = q;
+        }
+      }
+    }
+    const group = this.groupOf(buf, streamStart, streamEnd, symbolStart, symbolEnd);
+
+    const row = this.rows;
+    this.rows++;
+    this.group.push(group);
+    this.seq.push(seq);
+    this.arrival.push(arrival);
+    this.e2e.push(e2e);
+    if (firstId === firstId) {
+      if (this.firstId === null) this.firstId = F64Column.filled(row);
+      this.firstId.push(firstId);
+    } else if (this.firstId !== null) this.firstId.push(NaN);
+    if (leg === leg) {
+      if (this.leg === null) this.leg = F64Column.filled(row);
+      this.leg.push(leg);
+    } else if (this.leg !== null) this.leg.push(NaN);
+    if (tokyoSec === tokyoSec && eventUs === eventUs) {
+      const eventSec = Math.floor(eventUs / 1e6);
+      const diffNs = (tokyoSec - eventSec) * 1e9 + (tokyoNs - (eventUs - eventSec * 1e6) * 1000);
+      if (this.exFwd === null) this.exFwd = F64Column.filled(row);
+      this.exFwd.push(diffNs / 1e6);
+    } else if (this.exFwd !== null) this.exFwd.push(NaN);
+  }
+
+  private badField(buf: Buffer, p: number, reason: string, column: string, problem: string): void {
+    let q = p;
+    while (q < buf.length && buf[q] !== COMMA && buf[q] !== NEWLINE && buf[q] !== CR) q++;
+    const text = latin1(buf, p, Math.min(q, p + 40));
+    this.problem(reason, `${column} "${text}" ${problem}`);
+  }
+
+  private tooFewColumns(found: number): void {
+    this.problem('too few columns', `${found} column(s), expected at least 6`);
+  }
+
+  private implausible(value: number, column: string): void {
+    this.problem(
+      'implausible latency',
+      value < 0
+        ? `negative ${column} ${value}`
+        : `absurd ${column} ${value} (more than ${this.maxLatencyMs} ms)`,
+    );
+  }
+}
+
+function concat(a: Buffer, b: Buffer): Buffer {
+  return Buffer.concat([a, b], a.length + b.length);
+}
+
+/** Reads a whole CSV stream into columns. */
+export async function readPathColumns(
+  chunks: AsyncIterable<Uint8Array | string>,
+  source: string,
+  options: ReadOptions,
+): Promise<PathColumns> {
+  const reader = new PathCsvReader(source, options);
+  for await (const chunk of chunks) {
+    reader.feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+  return reader.finish();
+}

@@ -1,0 +1,7 @@
+/** The analysis of a run's results: per-path summaries, the paired comparison, the report. */
+export * from './csv';
+export * from './path';
+export * from './order';
+export * from './summaries';
+export * from './paired';
+export * from './run';

@@ -1,0 +1,161 @@
+/**
+ * The paired analysis: the same exchange event (stream kind, symbol, sequence_id) received on both
+ * paths by one receiver, so `backbone arrival − baseline arrival` is measured on one host clock and
+ * carries no clock-synchronisation error. Arrivals are exact integers of ns (see csv.ts), so each
+ * delta is ns-exact.
+ */
+import {
+  bootstrapMedianCI,
+  describeSorted,
+  scaleDistribution,
+  sortValues,
+  type ConfidenceInterval,
+  type Distribution,
+} from '../stats';
+import type { PathKeys } from './path';
+import { quantileTable } from './path';
+
+export interface StreamPairing {
+  key: string;
+  matched: number;
+  baseline_only: number;
+  backbone_only: number;
+}
+
+export interface PairedAnalysis {
+  /** Events seen on both paths (each counted once, whatever duplicates a path had). */
+  matched: number;
+  /** Distinct events seen on one path only. */
+  baseline_only: number;
+  backbone_only: number;
+  /** Matched events where a path had no receiver time (no delta for them). */
+  matched_without_time: number;
+  /** backbone − baseline arrival per matched event, ms (negative: backbone first). */
+  delta_ms: Distribution | null;
+  backbone_first_share: number | null;
+  baseline_first_share: number | null;
+  tie_share: number | null;
+  /** Bootstrap confidence interval of the median delta, ms. */
+  median_delta_ci_ms: ConfidenceInterval | null;
+  /** False when the interval spans 0; null without an interval. */
+  significant: boolean | null;
+  per_stream: StreamPairing[];
+}
+
+export interface PairedResult {
+  analysis: PairedAnalysis;
+  /** Evenly spaced quantiles of the delta in ms, for the chart. */
+  deltaQuantiles: Float64Array | null;
+}
+
+export interface PairingOptions {
+  seed?: number;
+  resamples?: number;
+}
+
+/** Matches the paths' events by key and measures the per-event delta. */
+export function pairPaths(
+  baseline: PathKeys,
+  backbone: PathKeys,
+  options: PairingOptions = {},
+): PairedResult {
+  const backboneGroup = new Map(backbone.groups.map((g, i) => [g.key, i]));
+  const baselineKeys = new Set(baseline.groups.map((g) => g.key));
+  const capacity = Math.min(baseline.seq.length, backbone.seq.length);
+  const deltaBuffer = new Float64Array(capacity);
+  let count = 0;
+  let matched = 0;
+  let baselineOnly = 0;
+  let backboneOnly = 0;
+  let withoutTime = 0;
+  let backboneFirst = 0;
+  let baselineFirst = 0;
+  const per_stream: StreamPairing[] = [];
+
+  const distinct = (order: Uint32Array, seq: Float64Array): number => {
+    let n = 0;
+    for (let k = 0; k < order.length; k++) {
+      if (k === 0 || seq[order[k] as number] !== seq[order[k - 1] as number]) n++;
+    }
+    return n;
+  };
+
+  baseline.groups.forEach((group, a) => {
+    const b = backboneGroup.get(group.key);
+    const orderA = baseline.orders[a] as Uint32Array;
+    if (b === undefined) {
+      const only = distinct(orderA, baseline.seq);
+      baselineOnly += only;
+      per_stream.push({ key: group.key, matched: 0, baseline_only: only, backbone_only: 0 });
+      return;
+    }
+    const orderB = backbone.orders[b] as Uint32Array;
+    const seqA = baseline.seq;
+    const seqB = backbone.seq;
+    const timeA = baseline.arrivalNs;
+    const timeB = backbone.arrivalNs;
+    let i = 0;
+    let j = 0;
+    let m = 0;
+    let onlyA = 0;
+    let onlyB = 0;
+    while (i < orderA.length || j < orderB.length) {
+      const rowA = orderA[i];
+      const rowB = orderB[j];
+      const idA = rowA === undefined ? Infinity : (seqA[rowA] as number);
+      const idB = rowB === undefined ? Infinity : (seqB[rowB] as number);
+      if (idA < idB) {
+        onlyA++;
+      } else if (idB < idA) {
+        onlyB++;
+      } else {
+        // First row of each id in id order is its first arrival (ties keep file order).
+        m++;
+        const delta = (timeB[rowB as number] as number) - (timeA[rowA as number] as number);
+        if (delta === delta) {
+          deltaBuffer[count++] = delta;
+          if (delta < 0) backboneFirst++;
+          else if (delta > 0) baselineFirst++;
+        } else withoutTime++;
+      }
+      // Step past every duplicate of the id(s) just consumed.
+      if (idA <= idB) while (i < orderA.length && seqA[orderA[i] as number] === idA) i++;
+      if (idB <= idA) while (j < orderB.length && seqB[orderB[j] as number] === idB) j++;
+    }
+    matched += m;
+    baselineOnly += onlyA;
+    backboneOnly += onlyB;
+    per_stream.push({ key: group.key, matched: m, baseline_only: onlyA, backbone_only: onlyB });
+  });
+  backbone.groups.forEach((group, b) => {
+    if (baselineKeys.has(group.key)) return;
+    const only = distinct(backbone.orders[b] as Uint32Array, backbone.seq);
+    backboneOnly += only;
+    per_stream.push({ key: group.key, matched: 0, baseline_only: 0, backbone_only: only });
+  });
+
+  const deltas = sortValues(deltaBuffer.subarray(0, count));
+  const inNs = describeSorted(deltas);
+  const ciNs = bootstrapMedianCI(deltas, { seed: options.seed, resamples: options.resamples });
+  const quantiles = quantileTable(deltas);
+  if (quantiles !== null)
+    for (let k = 0; k < quantiles.length; k++) quantiles[k] = (quantiles[k] as number) / 1e6;
+  const ci = ciNs === null ? null : { ...ciNs, low: ciNs.low / 1e6, high: ciNs.high / 1e6 };
+  const share = (x: number): number | null => (count === 0 ? null : x / count);
+  return {
+    analysis: {
+      matched,
+      baseline_only: baselineOnly,
+      backbone_only: backboneOnly,
+      matched_without_time: withoutTime,
+      delta_ms: inNs === null ? null : scaleDistribution(inNs, 1e-6),
+      backbone_first_share: share(backboneFirst),
+      baseline_first_share: share(baselineFirst),
+      tie_share: share(count - backboneFirst - baselineFirst),
+      median_delta_ci_ms: ci,
+      significant: ci === null ? null : ci.low > 0 || ci.high < 0,
+      per_stream,
+    },
+    deltaQuantiles: quantiles,
+  };
+}

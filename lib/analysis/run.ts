@@ -1,0 +1,267 @@
+/**
+ * The analysis of a whole run, from a results store (local folder or S3): both paths' summaries, the
+ * paired comparison and the report, written back beside the CSVs. This is the core of the analysis
+ * Lambda and of `feedpath analyze`.
+ *
+ * Memory: the CSVs are streamed into typed columns (≈ 40 bytes per row kept), the backbone first
+ * because it has the most columns; its latency columns are summarised and dropped before the
+ * baseline is read, so two 10-million-row paths stay well under 1 GB.
+ */
+import { parseStreamName, type StreamKind } from '../binance';
+import { ErrorCode, isFeedpathError } from '../errors';
+import {
+  buildReport,
+  renderCharts,
+  renderHtml,
+  renderMarkdown,
+  type AgentResources,
+  type ClockBound,
+  type FileStatus,
+  type HostName,
+  type Report,
+} from '../report';
+import { PATHS, resultsCsvName, resultsJsonName, type PathName } from '../samples';
+import { readText, type ResultsStore } from '../store';
+import { ArrivalEpoch } from './csv';
+import { pairPaths, type PairedResult } from './paired';
+import type { PathAnalysis } from './path';
+import { analyzePathInStore, nothingToAnalyze, toJson, type SummaryOptions } from './summaries';
+
+export const REPORT_FILES = { json: 'report.json', markdown: 'report.md', html: 'report.html' } as const;
+
+export interface AnalyzeRunOptions extends SummaryOptions {
+  /** Paths to read; default both. */
+  paths?: readonly PathName[];
+  /** Bootstrap seed and resample count (defaults in lib/stats/bootstrap.ts). */
+  seed?: number;
+  resamples?: number;
+  /** ± clock error bound per host, ms (null: unknown); overrides what the agents' metrics say. */
+  clockErrorBoundMs?: Partial<Record<HostName, number | null>>;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  now?: () => Date;
+}
+
+export interface AnalyzeRunResult {
+  report: Report;
+  /** Where each written file is (paths or s3:// URLs). */
+  files: {
+    summaries: Partial<Record<PathName, string>>;
+    reportJson: string;
+    reportMarkdown: string;
+    reportHtml: string;
+  };
+}
+
+function normalizePrefix(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+async function readJsonObject(
+  store: ResultsStore,
+  key: string,
+  warnings: string[],
+): Promise<Record<string, unknown> | null> {
+  const text = await readText(store, key);
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
+    warnings.push(`${store.describe(key)} is not a JSON object: ignored`);
+  } catch (error) {
+    warnings.push(`${store.describe(key)} is not valid JSON (${(error as Error).message}): ignored`);
+  }
+  return null;
+}
+
+/** The one stream kind the run's input asks for, when all its streams share it. */
+export function kindFromInput(input: Record<string, unknown> | null): StreamKind | undefined {
+  const streams = input?.streams;
+  const names = typeof streams === 'string' ? streams.split(/[,/]/) : Array.isArray(streams) ? streams : [];
+  const kinds = new Set<StreamKind>();
+  for (const name of names) {
+    if (typeof name !== 'string' || name.trim() === '') continue;
+    try {
+      kinds.add(parseStreamName(name.trim()).kind);
+    } catch {
+      return undefined;
+    }
+  }
+  return kinds.size === 1 ? [...kinds][0] : undefined;
+}
+
+async function readResources(
+  store: ResultsStore,
+  prefix: string,
+  warnings: string[],
+): Promise<AgentResources[]> {
+  const keys = (await store.list(`${prefix}metrics/`)).filter((key) => key.endsWith('.json'));
+  const resources: AgentResources[] = [];
+  for (const key of keys) {
+    const value = await readJsonObject(store, key, warnings);
+    if (value === null) continue;
+    const name = key.slice(key.lastIndexOf('/') + 1, -'.json'.length);
+    resources.push({ ...value, agent: typeof value.agent === 'string' ? value.agent : name });
+  }
+  return resources;
+}
+
+function clockBounds(
+  resources: AgentResources[],
+  run: Record<string, unknown> | null,
+  given: AnalyzeRunOptions['clockErrorBoundMs'],
+): Record<HostName, ClockBound> {
+  const bound = (host: HostName): ClockBound => {
+    const fromOptions = given?.[host];
+    if (fromOptions !== undefined) {
+      return {
+        error_bound_ms: fromOptions,
+        source: fromOptions === null ? 'not known' : 'given to the analysis',
+      };
+    }
+    const agent = resources.find((r) => r.agent === host || r.agent.startsWith(`${host}`));
+    if (typeof agent?.clock_error_bound_ms === 'number') {
+      return { error_bound_ms: agent.clock_error_bound_ms, source: `metrics/${agent.agent}.json` };
+    }
+    const fromRun = (run?.clock_error_bound_ms as Record<string, unknown> | undefined)?.[host];
+    if (typeof fromRun === 'number') return { error_bound_ms: fromRun, source: 'run.json' };
+    return { error_bound_ms: null, source: 'not reported' };
+  };
+  return { receiver: bound('receiver'), forwarder: bound('forwarder') };
+}
+
+/** Analyses the run under `prefix` in `store` and writes its summaries and report back. */
+export async function analyzeRun(
+  store: ResultsStore,
+  prefix: string,
+  options: AnalyzeRunOptions = {},
+): Promise<AnalyzeRunResult> {
+  const base = normalizePrefix(prefix);
+  const log = options.log ?? (() => undefined);
+  const now = options.now ?? (() => new Date());
+  const wanted = options.paths ?? PATHS;
+  const warnings: string[] = [];
+
+  const input = await readJsonObject(store, `${base}input.json`, warnings);
+  const run = await readJsonObject(store, `${base}run.json`, warnings);
+  const resources = await readResources(store, base, warnings);
+  const streamKind = options.streamKind ?? kindFromInput(input);
+
+  const epoch = new ArrivalEpoch();
+  const analyses: Record<PathName, PathAnalysis | null> = { baseline: null, backbone: null };
+  const files = {} as Record<PathName, FileStatus>;
+  const reasons: string[] = [];
+  // Backbone first: it has the most columns, dropped before the baseline is read (peak memory).
+  for (const path of ['backbone', 'baseline'] as PathName[]) {
+    const key = `${base}${resultsCsvName(path)}`;
+    const file = store.describe(key);
+    if (!wanted.includes(path)) {
+      files[path] = { file, status: 'missing', message: 'not asked for' };
+      continue;
+    }
+    const started = Date.now();
+    let analysis: PathAnalysis | null;
+    try {
+      analysis = await analyzePathInStore(store, base, path, { ...options, streamKind, epoch });
+    } catch (error) {
+      if (!isFeedpathError(error) || error.code !== ErrorCode.badResults) throw error;
+      files[path] = { file, status: 'unreadable', message: error.message };
+      reasons.push(error.message);
+      continue;
+    }
+    if (analysis === null) {
+      files[path] = { file, status: 'missing', message: `${file} does not exist` };
+      reasons.push(`${file} does not exist`);
+      continue;
+    }
+    const q = analysis.quality;
+    const assumed = analysis.loss.per_stream.some((s) => s.kind_assumed);
+    files[path] = {
+      file,
+      status: q.rows === 0 ? 'empty' : 'ok',
+      ...(q.rows === 0 ? { message: `${file} has no readable data row` } : {}),
+      rows: q.rows,
+      skipped_rows: q.skipped_rows,
+      problem_counts: q.problem_counts,
+      problems: q.problems,
+      ...(assumed
+        ? {
+            loss_assumption: `${file} has no stream column: sequence_id gaps are read as ${streamKind ?? 'trade'}-id gaps${streamKind === undefined ? ' (assumed; give the stream kind to change it)' : ''}`,
+          }
+        : {}),
+    };
+    if (q.skipped_rows > 0) {
+      warnings.push(
+        `${file}: ${q.skipped_rows} row(s) skipped (${Object.keys(q.problem_counts).join(', ')})`,
+      );
+    }
+    if (q.rows === 0) {
+      reasons.push(`${file} has no readable data row`);
+      continue;
+    }
+    analyses[path] = analysis;
+    log(
+      `${path}: ${q.rows.toLocaleString('en-US')} rows read in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+  if (analyses.baseline === null && analyses.backbone === null)
+    nothingToAnalyze(store.describe(base), reasons);
+
+  const summaries: Partial<Record<PathName, string>> = {};
+  for (const path of PATHS) {
+    const analysis = analyses[path];
+    if (analysis === null) continue;
+    const key = `${base}${resultsJsonName(path)}`;
+    await store.write(key, toJson(analysis.summary));
+    summaries[path] = store.describe(key);
+  }
+
+  let paired: PairedResult | null = null;
+  if (analyses.baseline !== null && analyses.backbone !== null) {
+    const started = Date.now();
+    paired = pairPaths(analyses.baseline.keys, analyses.backbone.keys, {
+      seed: options.seed,
+      resamples: options.resamples,
+    });
+    log(
+      `paired: ${paired.analysis.matched.toLocaleString('en-US')} events matched in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+
+  const report = buildReport({
+    location: store.describe(base),
+    paths: analyses,
+    files,
+    paired: paired?.analysis ?? null,
+    clock: clockBounds(resources, run, options.clockErrorBoundMs),
+    resources,
+    metadata: { input, run },
+    warnings,
+    generatedAt: now(),
+  });
+  const series = (a: PathAnalysis | null) =>
+    a?.latencyQuantiles ? { quantiles: a.latencyQuantiles, count: a.latency?.count ?? 0 } : undefined;
+  const charts = await renderCharts(report, {
+    latency: { baseline: series(analyses.baseline), backbone: series(analyses.backbone) },
+    timeSeries: { baseline: analyses.baseline?.timeSeries, backbone: analyses.backbone?.timeSeries },
+    delta:
+      paired?.deltaQuantiles && paired.analysis.delta_ms
+        ? { quantiles: paired.deltaQuantiles, count: paired.analysis.delta_ms.count }
+        : null,
+  });
+  log(`charts rendered`);
+  await store.write(`${base}${REPORT_FILES.json}`, toJson(report));
+  await store.write(`${base}${REPORT_FILES.markdown}`, renderMarkdown(report));
+  await store.write(`${base}${REPORT_FILES.html}`, renderHtml(report, charts));
+  log(`report written to ${store.describe(`${base}${REPORT_FILES.html}`)}`);
+  return {
+    report,
+    files: {
+      summaries,
+      reportJson: store.describe(`${base}${REPORT_FILES.json}`),
+      reportMarkdown: store.describe(`${base}${REPORT_FILES.markdown}`),
+      reportHtml: store.describe(`${base}${REPORT_FILES.html}`),
+    },
+  };
+}

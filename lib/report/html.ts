@@ -1,0 +1,121 @@
+/**
+ * report.html: one self-contained file (inline CSS and SVG, no script, no external resource), so it
+ * opens offline from S3, an email or a laptop.
+ */
+import type { Chart } from './charts';
+import type { Report } from './model';
+import {
+  clockTable,
+  dataQualityTable,
+  distributionTable,
+  lossTable,
+  metadataTable,
+  metricsTable,
+  pairedTable,
+  resourcesTable,
+  type Table,
+} from './tables';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Cells that read as numbers are right-aligned; text is left-aligned. */
+const NUMERIC = /^[-+−±–]?[\d.,]+( ?(ms|%))?$|^–$/;
+
+function table(t: Table, className = ''): string {
+  const head = t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const rows = t.rows
+    .map(
+      (r) =>
+        `<tr>${r.map((c) => `<td${NUMERIC.test(c) ? '' : ' class="t"'}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
+  return `<table class="${className}"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+function figure(charts: Chart[], id: string): string {
+  const chart = charts.find((c) => c.id === id);
+  if (chart === undefined) return '';
+  return `<figure class="chart" data-chart="${escapeHtml(chart.id)}">${chart.svg}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`;
+}
+
+const STYLE = `
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.5rem;margin-bottom:.3rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.verdict{font-size:1.15rem;background:#f3f7f4;border-left:4px solid #1b9e77;padding:.8rem 1rem;margin:1rem 0}
+.meta{color:#666;font-size:.9rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
+th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
+th:first-child,td:first-child,td.t{text-align:left}
+thead th{background:#f5f5f5}
+table.metrics td:nth-child(2){color:#b34a00}table.metrics td:nth-child(3){color:#137a5e}
+figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}
+figcaption{color:#666;font-size:.85rem}
+ul.defs{font-size:.9rem;color:#444}
+`;
+
+/** Renders report.html with the charts' SVG inline. */
+export function renderHtml(report: Report, charts: Chart[]): string {
+  const problems = Object.values(report.data_quality.files).flatMap((f) => f.problems ?? []);
+  const paired = pairedTable(report);
+  const resources = resourcesTable(report);
+  const metadata = metadataTable(report);
+  const parts = [
+    `<!doctype html>`,
+    `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`,
+    `<title>feedpath report</title><style>${STYLE}</style></head><body>`,
+    `<h1>feedpath report</h1>`,
+    `<p class="verdict" id="verdict">${escapeHtml(report.verdict)}</p>`,
+    `<p class="meta">Results: <code>${escapeHtml(report.location)}</code> · comparison: ${escapeHtml(report.comparison)} · generated ${escapeHtml(report.generated_at)}</p>`,
+    `<h2>Summary (the seed experiment’s keys)</h2>`,
+    table(metricsTable(report), 'metrics'),
+    `<h2>Latency</h2>`,
+    figure(charts, 'latency-histogram'),
+    figure(charts, 'latency-cdf'),
+    figure(charts, 'latency-over-time'),
+    paired === null ? '' : `<h2>Paired analysis</h2>${table(paired)}${figure(charts, 'paired-delta')}`,
+    `<h2>Distributions (ms)</h2>`,
+    table(
+      distributionTable([
+        ['baseline end-to-end', report.latency_ms.baseline],
+        ['backbone end-to-end', report.latency_ms.backbone],
+        ['paired delta (backbone − baseline)', report.paired?.delta_ms ?? null],
+        ['backbone leg: exchange → forwarder', report.legs_ms.exchange_to_forwarder],
+        ['backbone leg: forwarder → receiver', report.legs_ms.forwarder_to_receiver],
+      ]),
+    ),
+    `<h2>Loss</h2>`,
+    table(lossTable(report)),
+    figure(charts, 'loss'),
+    `<h2>Agents’ resource use</h2>`,
+    resources === null
+      ? `<p>No agent metrics were found (metrics/&lt;agent&gt;.json).</p>`
+      : table(resources),
+    figure(charts, 'resources'),
+    `<h2>Clocks</h2>`,
+    table(clockTable(report)),
+    `<p class="meta">${escapeHtml(report.clock.note)}</p>`,
+    `<h2>Data quality</h2>`,
+    table(dataQualityTable(report)),
+    problems.length === 0
+      ? ''
+      : `<p>First problem rows:</p><ul>${problems.map((p) => `<li><code>${escapeHtml(p.message)}</code></li>`).join('')}</ul>`,
+    report.data_quality.warnings.length === 0
+      ? ''
+      : `<p>Warnings:</p><ul>${report.data_quality.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`,
+    `<h2>Run metadata</h2>`,
+    metadata === null ? `<p>No input.json or run.json was found.</p>` : table(metadata),
+    `<h2>Definitions</h2>`,
+    `<ul class="defs">${[
+      report.statistics.percentile_definition,
+      report.statistics.stddev_definition,
+      `Confidence interval: ${report.statistics.bootstrap}.`,
+      report.statistics.charts,
+    ]
+      .map((d) => `<li>${escapeHtml(d)}</li>`)
+      .join('')}</ul>`,
+    `</body></html>`,
+  ];
+  return `${parts.filter((p) => p !== '').join('\n')}\n`;
+}

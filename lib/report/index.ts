@@ -1,0 +1,8 @@
+/** The comparison report: report.json (data), report.md and report.html (for people). */
+export * from './model';
+export * from './verdict';
+export * from './format';
+export * from './tables';
+export * from './charts';
+export * from './markdown';
+export * from './html';

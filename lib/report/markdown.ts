@@ -1,0 +1,88 @@
+/** report.md: the report for people who read it in a terminal or a repository. */
+import type { Report } from './model';
+import {
+  clockTable,
+  dataQualityTable,
+  distributionTable,
+  lossTable,
+  metadataTable,
+  metricsTable,
+  pairedTable,
+  resourcesTable,
+  type Table,
+} from './tables';
+
+function escape(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function markdownTable(table: Table): string {
+  const lines = [
+    `| ${table.head.map(escape).join(' | ')} |`,
+    `| ${table.head.map(() => '---').join(' | ')} |`,
+    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Renders report.md. */
+export function renderMarkdown(report: Report): string {
+  const out: string[] = [];
+  const section = (title: string, body: string | null): void => {
+    if (body !== null) out.push(`## ${title}\n\n${body}`);
+  };
+  out.push(`# feedpath report\n\n**${escape(report.verdict)}**\n`);
+  out.push(
+    `Results: \`${report.location}\` · comparison: ${report.comparison} · generated ${report.generated_at} · charts: report.html\n`,
+  );
+  section('Summary (the seed experiment’s keys)', markdownTable(metricsTable(report)));
+  const paired = pairedTable(report);
+  section('Paired analysis', paired === null ? null : markdownTable(paired));
+  section(
+    'Distributions (ms)',
+    markdownTable(
+      distributionTable([
+        ['baseline end-to-end', report.latency_ms.baseline],
+        ['backbone end-to-end', report.latency_ms.backbone],
+        ['paired delta (backbone − baseline)', report.paired?.delta_ms ?? null],
+        ['backbone leg: exchange → forwarder', report.legs_ms.exchange_to_forwarder],
+        ['backbone leg: forwarder → receiver', report.legs_ms.forwarder_to_receiver],
+      ]),
+    ),
+  );
+  section('Loss per stream', markdownTable(lossTable(report)));
+  section('Clocks', `${markdownTable(clockTable(report))}\n${report.clock.note}\n`);
+  const resources = resourcesTable(report);
+  section(
+    "Agents' resource use",
+    resources === null ? 'No agent metrics were found (metrics/<agent>.json).\n' : markdownTable(resources),
+  );
+  const problems = Object.values(report.data_quality.files).flatMap((f) => f.problems ?? []);
+  section(
+    'Data quality',
+    markdownTable(dataQualityTable(report)) +
+      (problems.length > 0
+        ? `\nFirst problem rows:\n\n${problems.map((p) => `- ${escape(p.message)}`).join('\n')}\n`
+        : '') +
+      (report.data_quality.warnings.length > 0
+        ? `\nWarnings:\n\n${report.data_quality.warnings.map((w) => `- ${escape(w)}`).join('\n')}\n`
+        : ''),
+  );
+  const metadata = metadataTable(report);
+  section(
+    'Run metadata',
+    metadata === null ? 'No input.json or run.json was found.\n' : markdownTable(metadata),
+  );
+  section(
+    'Definitions',
+    [
+      report.statistics.percentile_definition,
+      report.statistics.stddev_definition,
+      `Confidence interval: ${report.statistics.bootstrap}.`,
+      report.statistics.charts,
+    ]
+      .map((line) => `- ${line}`)
+      .join('\n') + '\n',
+  );
+  return `${out.join('\n')}`;
+}

@@ -1,0 +1,150 @@
+/**
+ * `report.json`: everything a run's report says, as data. report.md and report.html are renderings
+ * of it (plus the charts' data, which stays out of the JSON).
+ */
+import type { LossResult } from '../analysis/order';
+import type { PairedAnalysis } from '../analysis/paired';
+import type { PathAnalysis, SeedSummary } from '../analysis/path';
+import type { RowProblem } from '../analysis/csv';
+import type { PathName } from '../samples';
+import { BOOTSTRAP_METHOD, PERCENTILE_DEFINITION, STDDEV_DEFINITION, type Distribution } from '../stats';
+import { verdictSentence } from './verdict';
+
+export const REPORT_SCHEMA = 'feedpath.report/1';
+
+/** An agent's resource use, as the agents write `metrics/<agent>.json` (extra fields kept). */
+export interface AgentResources {
+  agent: string;
+  duration_s?: number;
+  avg_cpu_pct?: number;
+  max_rss_mb?: number;
+  avg_rss_mb?: number;
+  avg_msgs_per_s?: number;
+  [key: string]: unknown;
+}
+
+export type HostName = 'receiver' | 'forwarder';
+
+export interface ClockBound {
+  /** ± bound on the host clock's error, ms; null when unknown. */
+  error_bound_ms: number | null;
+  source: string;
+}
+
+export interface FileStatus {
+  file: string;
+  status: 'ok' | 'missing' | 'unreadable' | 'empty';
+  message?: string;
+  rows?: number;
+  skipped_rows?: number;
+  problem_counts?: Record<string, number>;
+  problems?: RowProblem[];
+  loss_assumption?: string;
+}
+
+export interface SeedDifferences {
+  /** backbone − baseline, ms (negative: backbone lower). */
+  avg_latency_ms: number | null;
+  median_latency_ms: number | null;
+  p95_latency_ms: number | null;
+  p99_latency_ms: number | null;
+  jitter_stddev_ms: number | null;
+  /** backbone − baseline events lost (null when either is not measurable). */
+  events_lost: number | null;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  generated_at: string;
+  location: string;
+  verdict: string;
+  /** paired: both paths with matched events; unpaired: both paths, no common event; else the one path. */
+  comparison: 'paired' | 'unpaired' | 'baseline only' | 'backbone only';
+  summaries: Record<PathName, SeedSummary | null>;
+  differences: SeedDifferences | null;
+  paired: PairedAnalysis | null;
+  latency_ms: Record<PathName, Distribution | null>;
+  legs_ms: { exchange_to_forwarder: Distribution | null; forwarder_to_receiver: Distribution | null };
+  loss: Record<PathName, LossResult | null>;
+  clock: Record<HostName, ClockBound> & { note: string };
+  resources: AgentResources[];
+  metadata: { input: Record<string, unknown> | null; run: Record<string, unknown> | null };
+  data_quality: { files: Record<PathName, FileStatus>; warnings: string[] };
+  statistics: { percentile_definition: string; stddev_definition: string; bootstrap: string; charts: string };
+}
+
+export interface ReportInput {
+  location: string;
+  paths: Record<PathName, PathAnalysis | null>;
+  files: Record<PathName, FileStatus>;
+  paired: PairedAnalysis | null;
+  clock: Record<HostName, ClockBound>;
+  resources: AgentResources[];
+  metadata: Report['metadata'];
+  warnings: string[];
+  generatedAt: Date;
+}
+
+const CLOCK_NOTE =
+  'The paired delta is measured on the receiver clock alone (no synchronisation error). One-way latencies compare two clocks: exchange E → receiver (end_to_end_latency_ms) depends on the receiver clock, exchange → forwarder on the forwarder clock, forwarder → receiver on both.';
+export const CHARTS_NOTE =
+  'Histograms and CDFs are drawn from 10,001 evenly spaced quantiles of each series (exact at those ranks) and show the 0.1–99.9 % range; latency over time uses at most 200,000 rows taken at a fixed stride. Tables are computed over all samples.';
+
+function difference(a: number | null | undefined, b: number | null | undefined): number | null {
+  return a === null || a === undefined || b === null || b === undefined ? null : b - a;
+}
+
+/** Assembles report.json from the analyses. */
+export function buildReport(input: ReportInput): Report {
+  const baseline = input.paths.baseline;
+  const backbone = input.paths.backbone;
+  const a = baseline?.summary ?? null;
+  const b = backbone?.summary ?? null;
+  const comparison: Report['comparison'] =
+    a !== null && b !== null
+      ? input.paired !== null && input.paired.matched > 0
+        ? 'paired'
+        : 'unpaired'
+      : a !== null
+        ? 'baseline only'
+        : 'backbone only';
+  const differences: SeedDifferences | null =
+    a === null || b === null
+      ? null
+      : {
+          avg_latency_ms: difference(a.avg_latency_ms, b.avg_latency_ms),
+          median_latency_ms: difference(a.median_latency_ms, b.median_latency_ms),
+          p95_latency_ms: difference(a.p95_latency_ms, b.p95_latency_ms),
+          p99_latency_ms: difference(a.p99_latency_ms, b.p99_latency_ms),
+          jitter_stddev_ms: difference(a.jitter_stddev_ms, b.jitter_stddev_ms),
+          events_lost: difference(a.events_lost, b.events_lost),
+        };
+  const withoutVerdict: Omit<Report, 'verdict'> = {
+    schema: REPORT_SCHEMA,
+    generated_at: input.generatedAt.toISOString(),
+    location: input.location,
+    comparison,
+    summaries: { baseline: a, backbone: b },
+    differences,
+    paired: input.paired,
+    latency_ms: { baseline: baseline?.latency ?? null, backbone: backbone?.latency ?? null },
+    legs_ms: {
+      exchange_to_forwarder: backbone?.exchangeToForwarder ?? null,
+      forwarder_to_receiver: backbone?.forwarderToReceiver ?? null,
+    },
+    loss: { baseline: baseline?.loss ?? null, backbone: backbone?.loss ?? null },
+    clock: { ...input.clock, note: CLOCK_NOTE },
+    resources: input.resources,
+    metadata: input.metadata,
+    data_quality: { files: input.files, warnings: input.warnings },
+    statistics: {
+      percentile_definition: PERCENTILE_DEFINITION,
+      stddev_definition: STDDEV_DEFINITION,
+      bootstrap: BOOTSTRAP_METHOD,
+      charts: CHARTS_NOTE,
+    },
+  };
+  // Key order: the verdict right after the header fields, where people look first.
+  const { schema, generated_at, location, ...rest } = withoutVerdict;
+  return { schema, generated_at, location, verdict: verdictSentence(withoutVerdict), ...rest };
+}

@@ -1,0 +1,178 @@
+/** The report's tables as rows of text cells, shared by the terminal, report.md and report.html. */
+import { SEED_SUMMARY_KEYS, type SeedSummary } from '../analysis/path';
+import type { PathName } from '../samples';
+import type { Distribution } from '../stats';
+import { cell, count, ms, msDigits, percent } from './format';
+import type { Report } from './model';
+
+export interface Table {
+  head: string[];
+  rows: string[][];
+}
+
+function signedCount(value: number): string {
+  return value > 0 ? `+${count(value)}` : value < 0 ? `\u2212${count(-value)}` : '0';
+}
+
+const EXTRA_KEYS = [
+  'p90_latency_ms',
+  'p999_latency_ms',
+  'latency_sample_count',
+  'duplicate_events',
+  'skipped_rows',
+] as const;
+
+/** Both paths' summaries side by side: the seed's keys (in its order), then ours. */
+export function metricsTable(report: Report): Table {
+  const keys: (keyof SeedSummary)[] = [...SEED_SUMMARY_KEYS.filter((k) => k !== 'setup_type'), ...EXTRA_KEYS];
+  const { baseline, backbone } = report.summaries;
+  const rows = keys.map((key) => {
+    const a = baseline?.[key];
+    const b = backbone?.[key];
+    const diff =
+      typeof a === 'number' &&
+      typeof b === 'number' &&
+      key !== 'sample_count' &&
+      key !== 'latency_sample_count'
+        ? key.endsWith('_ms')
+          ? ms(b - a, { sign: true })
+          : signedCount(b - a)
+        : '–';
+    return [key, baseline ? cell(a, key) : 'n/a', backbone ? cell(b, key) : 'n/a', diff];
+  });
+  return { head: ['metric', 'baseline', 'backbone', 'backbone − baseline'], rows };
+}
+
+/** Distribution rows (ms), one per series. */
+export function distributionTable(series: [string, Distribution | null][]): Table {
+  return {
+    head: ['series', 'count', 'mean', 'median', 'p90', 'p95', 'p99', 'p99.9', 'min', 'max', 'std dev'],
+    rows: series
+      .filter((s): s is [string, Distribution] => s[1] !== null)
+      .map(([name, d]) => [
+        name,
+        count(d.count),
+        ms(d.mean),
+        ms(d.median),
+        ms(d.p90),
+        ms(d.p95),
+        ms(d.p99),
+        ms(d.p999),
+        ms(d.min),
+        ms(d.max),
+        ms(d.stddev),
+      ]),
+  };
+}
+
+/** The paired analysis as label/value rows. */
+export function pairedTable(report: Report): Table | null {
+  const p = report.paired;
+  if (p === null) return null;
+  const ci = p.median_delta_ci_ms;
+  const digits = msDigits(p.delta_ms?.median, ci?.low, ci?.high);
+  return {
+    head: ['paired (same receiver clock)', 'value'],
+    rows: [
+      ['events matched on both paths', count(p.matched)],
+      ['seen on baseline only', count(p.baseline_only)],
+      ['seen on backbone only', count(p.backbone_only)],
+      ['backbone first', percent(p.backbone_first_share)],
+      ['baseline first', percent(p.baseline_first_share)],
+      ['same ns', percent(p.tie_share)],
+      ['median delta (backbone − baseline)', `${ms(p.delta_ms?.median, { sign: true, digits })} ms`],
+      [
+        `${ci ? Math.round(ci.confidence * 100) : 95}% bootstrap CI of the median delta`,
+        ci
+          ? `${ms(ci.low)} … ${ms(ci.high)} ms (${ci.resamples.toLocaleString('en-US')} resamples, seed ${ci.seed})`
+          : '–',
+      ],
+      ['significant (CI excludes 0)', p.significant === null ? '–' : p.significant ? 'yes' : 'no'],
+      ['mean delta', `${ms(p.delta_ms?.mean, { sign: true })} ms`],
+      ['matched events without a receiver time', count(p.matched_without_time)],
+    ],
+  };
+}
+
+/** Loss per stream and path. */
+export function lossTable(report: Report): Table {
+  const rows: string[][] = [];
+  for (const path of ['baseline', 'backbone'] as PathName[]) {
+    for (const s of report.loss[path]?.per_stream ?? []) {
+      rows.push([
+        path,
+        s.streams.filter((name) => name !== '').join(', ') || '(no stream column)',
+        s.kind === null ? 'unknown' : `${s.kind}${s.kind_assumed ? ' (assumed)' : ''}`,
+        count(s.events),
+        s.events_lost === null ? 'not measurable' : count(s.events_lost),
+        count(s.duplicates),
+      ]);
+    }
+  }
+  return { head: ['path', 'stream', 'kind', 'events', 'lost', 'duplicates'], rows };
+}
+
+/** Agents' resource use. */
+export function resourcesTable(report: Report): Table | null {
+  if (report.resources.length === 0) return null;
+  const num = (v: unknown, digits: number): string =>
+    typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–';
+  return {
+    head: ['agent', 'duration (s)', 'CPU avg %', 'RSS avg MB', 'RSS max MB', 'messages/s avg'],
+    rows: report.resources.map((r) => [
+      r.agent,
+      num(r.duration_s, 1),
+      num(r.avg_cpu_pct, 1),
+      num(r.avg_rss_mb, 1),
+      num(r.max_rss_mb, 1),
+      num(r.avg_msgs_per_s, 1),
+    ]),
+  };
+}
+
+/** Host clocks' error bounds. */
+export function clockTable(report: Report): Table {
+  return {
+    head: ['host', 'clock error bound', 'source'],
+    rows: (['receiver', 'forwarder'] as const).map((host) => {
+      const c = report.clock[host];
+      return [host, c.error_bound_ms === null ? 'unknown' : `±${ms(c.error_bound_ms)} ms`, c.source];
+    }),
+  };
+}
+
+/** Files read, rows skipped and why. */
+export function dataQualityTable(report: Report): Table {
+  return {
+    head: ['path', 'file', 'status', 'rows', 'skipped', 'why skipped'],
+    rows: (['baseline', 'backbone'] as PathName[]).map((path) => {
+      const f = report.data_quality.files[path];
+      const why = Object.entries(f.problem_counts ?? {})
+        .map(([reason, n]) => `${reason}: ${count(n)}`)
+        .join('; ');
+      return [
+        path,
+        f.file,
+        f.message === undefined ? f.status : `${f.status}: ${f.message}`,
+        count(f.rows ?? null),
+        count(f.skipped_rows ?? null),
+        why || '–',
+      ];
+    }),
+  };
+}
+
+/** Flattens the run's metadata (input.json, run.json) into key/value rows. */
+export function metadataTable(report: Report): Table | null {
+  const rows: string[][] = [];
+  const walk = (prefix: string, value: unknown): void => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(prefix === '' ? k : `${prefix}.${k}`, v);
+    } else {
+      rows.push([prefix, Array.isArray(value) ? value.map(String).join(', ') : String(value)]);
+    }
+  };
+  if (report.metadata.run !== null) walk('run', report.metadata.run);
+  if (report.metadata.input !== null) walk('input', report.metadata.input);
+  return rows.length === 0 ? null : { head: ['field', 'value'], rows: rows.slice(0, 200) };
+}

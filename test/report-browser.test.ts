@@ -1,0 +1,130 @@
+/**
+ * Opens report.html in a real headless Chromium (Debian's, no browser download) and fails on a
+ * console error or on any expected chart without drawn marks.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { analyzeCommand } from '../cli/analyze';
+import { CHART_IDS } from '../lib/report';
+import { SEED_COLUMNS } from '../lib/samples';
+import { csv, mulberry32, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe('report.html in headless Chromium', () => {
+  let dir: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    await removeDir(dir);
+  });
+
+  /** Loads a report; collects console errors, the verdict and each chart's count of drawn marks. */
+  async function open(file: string) {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    const verdict = await page.textContent('#verdict');
+    const marks: Record<string, number> = await page.$$eval('figure.chart', (figures) =>
+      Object.fromEntries(
+        figures.map((f) => [
+          f.getAttribute('data-chart'),
+          f.querySelectorAll(
+            'svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > text, svg g.role-mark > rect',
+          ).length,
+        ]),
+      ),
+    );
+    await page.close();
+    return { errors, verdict, marks };
+  }
+
+  it('renders with no console error and every chart drawn', async () => {
+    // prepare: a paired run with jitter, a loss, agents' metrics and the run's input
+    const uniform = mulberry32(5);
+    const ids = Array.from({ length: 3000 }, (_, i) => i + 1);
+    const jitter = (meanUs: number) => Math.round(-Math.log(1 - uniform()) * meanUs);
+    await writeFiles(dir, {
+      'baseline-results.csv': csv(
+        ids.filter((id) => id % 1000 !== 0).map((id) => trade(id, 114_000 + jitter(4000))),
+      ),
+      'backbone-results.csv': csv(
+        ids.map((id) => trade(id, 115_000 + jitter(500), { legUs: 113_000 + jitter(300) })),
+      ),
+      'input.json': JSON.stringify({
+        mode: 'paired',
+        streams: ['btcusdt@trade'],
+        receiverRegion: 'eu-central-1',
+      }),
+    });
+    await mkdir(join(dir, 'metrics'));
+    for (const agent of ['receiver', 'forwarder']) {
+      await writeFile(
+        join(dir, 'metrics', `${agent}.json`),
+        JSON.stringify({
+          agent,
+          duration_s: 30,
+          avg_cpu_pct: 4,
+          max_rss_mb: 90,
+          avg_rss_mb: 80,
+          avg_msgs_per_s: 100,
+        }),
+      );
+    }
+    await analyzeCommand(dir);
+
+    // act
+    const { errors, verdict, marks } = await open(join(dir, 'report.html'));
+
+    // assert
+    expect(errors).toEqual([]);
+    expect(verdict).toMatch(/^Backbone was faster/);
+    for (const id of CHART_IDS) expect({ id, drawn: (marks[id] ?? 0) > 0 }).toEqual({ id, drawn: true });
+  });
+
+  it('renders a one-path report of seed-format CSVs with its charts drawn', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const binance = 1723100000000 + i;
+      const latency = 110 + (i % 9);
+      return `${1000 + i},${binance},,${BigInt(binance) * 1_000_000n + BigInt(latency * 1_000_000)},${latency}.000,`;
+    });
+    await writeFiles(dir, { 'baseline-results.csv': `${SEED_COLUMNS.join(',')}\n${rows.join('\n')}\n` });
+    await analyzeCommand(dir);
+
+    const { errors, verdict, marks } = await open(join(dir, 'report.html'));
+
+    expect(errors).toEqual([]);
+    expect(verdict).toMatch(/^Only the baseline path was measured/);
+    expect(Object.keys(marks)).toEqual(['latency-histogram', 'latency-cdf', 'latency-over-time', 'loss']);
+    for (const [id, count] of Object.entries(marks))
+      expect({ id, drawn: count > 0 }).toEqual({ id, drawn: true });
+  });
+});
