@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'results/', '.serverless/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'results/', '.serverless/', 'coverage/', '.esbuild/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,99 @@
+/** The execution input of the AWS workflow: every field optional, `{}` = the reference experiment. */
+import { z } from 'zod';
+import { BINANCE_WS_BASE, parseStreamList } from '../binance';
+import { MODES } from '../experiment';
+import { describeIssues } from '../profile';
+import { InvalidInputError } from './errors';
+import { DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from './limits';
+
+/** Tokyo forwarder (Binance is in AWS Tokyo), Frankfurt receiver, one trade stream, paired, 5 min. */
+export const REFERENCE_EXPERIMENT = {
+  durationSeconds: DEFAULT_DURATION_SECONDS,
+  streams: ['btcusdt@trade'],
+  mode: 'paired',
+  forwarderRegion: 'ap-northeast-1',
+  receiverRegion: 'eu-central-1',
+  instanceType: 'c7i.large',
+  label: '',
+  exchangeUrl: BINANCE_WS_BASE,
+} as const;
+
+const REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** What an AWS tag value accepts (the label becomes a tag). */
+const LABEL_RE = /^[\p{L}\p{N} _.:/=+@-]*$/u;
+
+const streamsSchema = z.union([z.string(), z.array(z.string()).min(1)]).transform((value, ctx) => {
+  try {
+    return parseStreamList(Array.isArray(value) ? value.join(',') : value).map((s) => s.name);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** The validated experiment (what a RunPlan carries); parsing it again is idempotent. */
+export const experimentSchema = z
+  .object({
+    /** How long the receiver records, seconds. */
+    durationSeconds: z
+      .number()
+      .int()
+      .min(MIN_DURATION_SECONDS)
+      .max(MAX_DURATION_SECONDS)
+      .default(REFERENCE_EXPERIMENT.durationSeconds),
+    /** Binance stream names, as a list or one comma-separated string. */
+    streams: streamsSchema.default([...REFERENCE_EXPERIMENT.streams]),
+    mode: z.enum(MODES).default(REFERENCE_EXPERIMENT.mode),
+    forwarderRegion: z
+      .string()
+      .regex(REGION_RE, 'expected an AWS region such as ap-northeast-1')
+      .default(REFERENCE_EXPERIMENT.forwarderRegion),
+    receiverRegion: z
+      .string()
+      .regex(REGION_RE, 'expected an AWS region such as eu-central-1')
+      .default(REFERENCE_EXPERIMENT.receiverRegion),
+    instanceType: z
+      .string()
+      .regex(INSTANCE_TYPE_RE, 'expected an EC2 instance type such as c7i.large')
+      .default(REFERENCE_EXPERIMENT.instanceType),
+    label: z
+      .string()
+      .max(64)
+      .regex(LABEL_RE, 'letters, digits, spaces and _ . : / = + @ - only')
+      .default(REFERENCE_EXPERIMENT.label),
+    /** The exchange's WebSocket base URL (another Binance-compatible endpoint for tests). */
+    exchangeUrl: z
+      .string()
+      .regex(/^wss?:\/\/[^\s]+$/, 'expected a ws:// or wss:// URL')
+      .default(REFERENCE_EXPERIMENT.exchangeUrl),
+  })
+  .strict();
+export type ExperimentInput = z.output<typeof experimentSchema>;
+
+/** The execution input: the experiment, plus the `Comment` the Step Functions console pre-fills (ignored). */
+export const executionInputSchema = experimentSchema.extend({ Comment: z.unknown().optional() }).strict();
+
+/**
+ * Validates an execution input and fills the defaults, naming the bad field. `allowedRegions`
+ * are the regions the deployment sweeps for leftovers: a run anywhere else could leak unseen.
+ */
+export function parseExperimentInput(value: unknown, allowedRegions: readonly string[]): ExperimentInput {
+  const raw = value === null || value === undefined ? {} : value;
+  const result = executionInputSchema.safeParse(raw);
+  if (!result.success) throw new InvalidInputError(`invalid input: ${describeIssues(result.error)}`);
+  const { Comment: _comment, ...input } = result.data;
+  const regions: Array<['forwarderRegion' | 'receiverRegion', string]> = [
+    ['receiverRegion', input.receiverRegion],
+  ];
+  if (input.mode !== 'baseline') regions.push(['forwarderRegion', input.forwarderRegion]);
+  for (const [field, region] of regions) {
+    if (!allowedRegions.includes(region)) {
+      throw new InvalidInputError(
+        `invalid input: ${field}: ${region} is not one of the deployment's regions (${allowedRegions.join(', ')}); ` +
+          'add it to the `regions` parameter and deploy again',
+      );
+    }
+  }
+  return input;
+}

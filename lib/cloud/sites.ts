@@ -1,0 +1,105 @@
+/** Provision: one CloudFormation stack per site (receiver, forwarder), each in its own region. */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import siteTemplate from '../../cloudformation/site.json';
+import type { RegionalClient } from './clients';
+import { runTags, SITE_CIDRS, type RunPlan, type SitePlan } from './run';
+import { createStack, describeStack, failStack } from './stacks';
+import type { DescribeSitesResult, ProvisionSitesResult, SiteStatus } from './contract';
+
+export const SITE_TEMPLATE_BODY = JSON.stringify(siteTemplate);
+
+const AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-';
+
+/** Graviton families carry a `g` after the generation digit (c7g, m7gd, t4g, is4gen); a1 is Graviton 1. */
+export function isArmInstanceType(instanceType: string): boolean {
+  const family = instanceType.split('.')[0] ?? '';
+  return family === 'a1' || /^[a-z]+\d+[a-z-]*g/.test(family);
+}
+
+/** The site stack's parameters. */
+export function siteParameters(run: RunPlan, site: SitePlan): Record<string, string> {
+  const receivesBackbone = site.role === 'receiver' && run.backbone;
+  return {
+    Role: site.role,
+    ResourceName: site.stackName,
+    VpcCidr: site.cidr,
+    InstanceType: site.instanceType,
+    ImageId: `${AMI_PARAMETER}${isArmInstanceType(site.instanceType) ? 'arm64' : 'x86_64'}`,
+    BackbonePeerCidr: receivesBackbone ? SITE_CIDRS.forwarder : '',
+    BackbonePort: String(run.backbonePort),
+    ResultsBucket: run.bucket,
+    RunPrefix: run.prefix,
+  };
+}
+
+export interface StackDeps {
+  cloudFormation: RegionalClient<CloudFormationClient>;
+  /** The role CloudFormation acts with. */
+  stackRoleArn: string;
+}
+
+/** ProvisionSites: starts creating every site stack at once (idempotent, for a retried Task). */
+export async function provisionSites(
+  { run }: { run: RunPlan },
+  deps: StackDeps,
+): Promise<ProvisionSitesResult> {
+  await Promise.all(
+    run.sites.map((site) =>
+      createStack(deps.cloudFormation(site.region), {
+        stackName: site.stackName,
+        templateBody: SITE_TEMPLATE_BODY,
+        parameters: siteParameters(run, site),
+        tags: runTags(run, site.role),
+        roleArn: deps.stackRoleArn,
+        clientRequestToken: `${site.stackName}-create`,
+      }),
+    ),
+  );
+  return {
+    stacks: run.sites.map(({ role, region, stackName }) => ({
+      role,
+      region,
+      stackName,
+      status: 'CREATE_IN_PROGRESS',
+    })),
+  };
+}
+
+/** ProvisionDescribeSites: ready when every site stack is complete; a failed stack throws StackFailed. */
+export async function describeSites(
+  { run }: { run: RunPlan },
+  deps: Pick<StackDeps, 'cloudFormation'>,
+): Promise<DescribeSitesResult> {
+  const views = await Promise.all(
+    run.sites.map(async (site) => {
+      const client = deps.cloudFormation(site.region);
+      const view = await describeStack(client, site.stackName);
+      if (view.phase !== 'pending' && view.phase !== 'complete') await failStack(client, view, site.region);
+      return { site, view };
+    }),
+  );
+  const statuses = views.map(({ site, view }) => ({
+    role: site.role,
+    region: site.region,
+    stackName: site.stackName,
+    status: view.status,
+  }));
+  if (!views.every(({ view }) => view.phase === 'complete')) return { ready: false, sites: statuses };
+  return {
+    ready: true,
+    sites: views.map(({ site, view }, index) => ({
+      ...(statuses[index] as SiteStatus),
+      cidr: site.cidr,
+      instanceId: requiredOutput(view.outputs, 'InstanceId', site.stackName),
+      privateIp: requiredOutput(view.outputs, 'PrivateIp', site.stackName),
+      vpcId: requiredOutput(view.outputs, 'VpcId', site.stackName),
+      routeTableId: requiredOutput(view.outputs, 'RouteTableId', site.stackName),
+    })),
+  };
+}
+
+function requiredOutput(outputs: Record<string, string>, key: string, stackName: string): string {
+  const value = outputs[key];
+  if (value === undefined) throw new Error(`stack ${stackName} is complete but has no output ${key}`);
+  return value;
+}

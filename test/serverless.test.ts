@@ -1,0 +1,181 @@
+/**
+ * `serverless package` (osls) with no AWS credentials, as CI runs it: the generated template holds
+ * the state machine (our definition, its Lambdas wired by Fn::GetAtt), the Lambdas, the schedule
+ * (disabled unless asked for) and the results bucket, encrypted and private. ~15 s.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { taskFunctions } from '../cli/workflow';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..');
+const serverless = join(root, 'node_modules', '.bin', 'serverless');
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+/** The environment without AWS credentials or profile: packaging must not need them. */
+function credentialFreeEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_SDK_LOAD_CONFIG: '0',
+    HOME: mkdtempSync(join(tmpdir(), 'feedpath-home-')),
+  };
+  for (const key of Object.keys(env))
+    if (key.startsWith('AWS_') && key !== 'AWS_SDK_LOAD_CONFIG') delete env[key];
+  return env;
+}
+
+/** Names of the files in a zip archive (its central directory). */
+function zipEntries(path: string): string[] {
+  const zip = readFileSync(path);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    names.push(zip.toString('utf8', offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+describe('serverless package', () => {
+  const out = mkdtempSync(join(tmpdir(), 'feedpath-package-'));
+  let resources: Record<string, Resource>;
+  let outputs: Record<string, unknown>;
+
+  beforeAll(async () => {
+    await run(serverless, ['package', '--stage', 'ci', '--region', 'eu-central-1', '--package', out], {
+      cwd: root,
+      env: credentialFreeEnv(),
+      timeout: 170_000,
+    });
+    const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+    resources = template.Resources;
+    outputs = template.Outputs;
+  }, 180_000);
+
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+  it('holds the state machine with our definition, each Task wired to its Lambda', () => {
+    const machine = resources.FeedpathStateMachine as Resource;
+    const [body, substitutions] = (
+      machine.Properties.DefinitionString as { 'Fn::Sub': [string, Record<string, unknown>] }
+    )['Fn::Sub'];
+    const deployed = JSON.parse(body);
+    const local = JSON.parse(readFileSync(join(root, 'statemachine', 'feedpath.asl.json'), 'utf8'));
+
+    expect(machine.Properties.StateMachineName).toBe('feedpath-ci');
+    expect(machine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['StateMachineRole', 'Arn'] });
+    expect(Object.keys(deployed.States)).toEqual(Object.keys(local.States));
+    expect(deployed.TimeoutSeconds).toBe(local.TimeoutSeconds);
+    const wired = Object.keys(taskFunctions()).map((state) => {
+      const placeholder = deployed.States[state].Parameters.FunctionName as string;
+      return (substitutions[placeholder.slice(2, -1)] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    });
+    const expected = Object.values(taskFunctions()).map(
+      (fn) => `${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`,
+    );
+    expect(wired).toEqual(expected);
+  });
+
+  it('holds the Lambdas, each with its own role, and only the workflow may invoke them', () => {
+    const functions = Object.fromEntries(
+      ofType('AWS::Lambda::Function').map(([id, r]) => [id, r.Properties]),
+    );
+    const workflowFunctions = [...new Set(Object.values(taskFunctions()))].map(
+      (fn) => `${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`,
+    );
+
+    expect(Object.keys(functions).sort()).toEqual([...workflowFunctions, 'SweeperLambdaFunction'].sort());
+    for (const fn of Object.values(functions)) {
+      expect(fn).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Role: { 'Fn::GetAtt': [expect.stringMatching(/Role$/), 'Arn'] },
+      });
+    }
+    expect(functions.AnalyzeLambdaFunction).toMatchObject({ MemorySize: 1024 });
+    const invoke = (
+      (resources.StateMachineRole as Resource).Properties.Policies as Array<{
+        PolicyDocument: { Statement: Array<{ Action: string; Resource: unknown[] }> };
+      }>
+    )[0]?.PolicyDocument.Statement[0];
+    expect(invoke?.Action).toBe('lambda:InvokeFunction');
+    expect(invoke?.Resource).toEqual(workflowFunctions.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
+  });
+
+  it('schedules the workflow but leaves the schedule disabled by default', () => {
+    const rules = ofType('AWS::Events::Rule').map(
+      ([, r]) => r.Properties as { State: string; Targets: Array<{ Arn: unknown; Input?: string }> },
+    );
+    const workflowRule = rules.find(
+      (r) => JSON.stringify(r.Targets[0]?.Arn) === JSON.stringify({ Ref: 'FeedpathStateMachine' }),
+    );
+    const sweeperRule = rules.find((r) =>
+      JSON.stringify(r.Targets[0]?.Arn).includes('SweeperLambdaFunction'),
+    );
+
+    expect(workflowRule).toMatchObject({ State: 'DISABLED', Targets: [{ Input: '{"label":"scheduled"}' }] });
+    expect(sweeperRule).toMatchObject({ State: 'ENABLED', ScheduleExpression: 'rate(1 hour)' });
+  });
+
+  it('creates the results bucket encrypted, private, TLS-only, with a lifecycle', () => {
+    const bucket = (resources.ResultsBucket as Resource & { DeletionPolicy: string }).Properties;
+    const policy = (resources.ResultsBucketPolicy as Resource).Properties.PolicyDocument as {
+      Statement: unknown[];
+    };
+
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true },
+      ],
+    });
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    expect(
+      (bucket.LifecycleConfiguration as { Rules: Array<{ Id: string }> }).Rules.map((r) => r.Id),
+    ).toEqual(['results-to-infrequent-access', 'expire-results', 'abort-incomplete-uploads']);
+    expect(outputs).toHaveProperty('ResultsBucketName');
+    expect(outputs).toHaveProperty('StateMachineArn');
+  });
+
+  it('packages the agent bundles with the prepare Lambda, which stages them for the instances', () => {
+    expect(zipEntries(join(out, 'prepare.zip'))).toEqual(
+      expect.arrayContaining(['functions/prepare.js', 'dist/agents/receiver.js', 'dist/agents/forwarder.js']),
+    );
+    expect(zipEntries(join(out, 'teardown.zip'))).not.toContain('dist/agents/receiver.js');
+  });
+
+  it('switches the schedule on with --param="schedule=rate(6 hours)"', async () => {
+    const { stdout } = await run(
+      serverless,
+      ['print', '--format', 'json', '--param=schedule=rate(6 hours)'],
+      {
+        cwd: root,
+        env: credentialFreeEnv(),
+        timeout: 60_000,
+      },
+    );
+    const config = JSON.parse(stdout.slice(stdout.indexOf('{')));
+
+    expect(config.stepFunctions.stateMachines.feedpath.events[0].schedule).toMatchObject({
+      rate: 'rate(6 hours)',
+      enabled: true,
+    });
+  }, 60_000);
+});
