@@ -79,9 +79,8 @@ export function buildProgram(): Command {
       });
       const progress = new Progress();
       const outcome = await runLocal(options, progress);
-      progress.step(`analyze: ${outcome.runDir}`);
-      const { analyzeCommand } = await import('./analyze');
-      await analyzeCommand(outcome.runDir, { print: true });
+      const { formatAnalyzeOutput } = await import('./analyze');
+      process.stdout.write(`${formatAnalyzeOutput(outcome.analysis)}\n`);
     });
 
   program

@@ -5,10 +5,13 @@
  * Report: one JSON object per line on stdout, `{"event":"…", …}` — at least `ready` (with the
  * ports it listens on), `progress` (about once a second), `error` (with a stable `code`), and
  * `done` (with the files written). Human-readable logs go to stderr.
+ * Commands: an agent that takes them reads `{"command":"…"}` lines on stdin (e.g. the simulator's
+ * `start`, which begins a replay once the local run has connected both paths end to end).
  * Stop: SIGTERM or SIGINT finishes the work (files written) and exits 0; a fatal error exits 1
  * (2 for a bad configuration), after an `error` event.
  */
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { describeIssues } from './profile';
 import { ErrorCode, FeedpathError, isFeedpathError } from './errors';
@@ -24,7 +27,12 @@ export interface AgentHandle {
   stop(reason: string): Promise<Record<string, unknown>>;
   /** Resolves when the agent ends by itself (e.g. its duration is reached); optional. */
   finished?: Promise<unknown>;
+  /** Handles a command read from stdin (`{"command":"start"}` per line); optional. */
+  command?(name: string): void;
 }
+
+// A parent that went away must not crash the agent through EPIPE on its report lines.
+process.stdout.on('error', () => undefined);
 
 /** Writes one report line to stdout. */
 export function emit(event: AgentEvent): void {
@@ -97,6 +105,25 @@ export async function runAgent<S extends z.ZodType>(
     // Let stdout drain, then leave even if a socket lingers.
     setTimeout(() => process.exit(), 50).unref();
   };
+  if (handle.command !== undefined) {
+    const onCommand = handle.command.bind(handle);
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      let name: unknown;
+      try {
+        name = (JSON.parse(line) as { command?: unknown }).command;
+      } catch {
+        name = undefined;
+      }
+      if (typeof name === 'string') onCommand(name);
+      else
+        emit({
+          event: 'warning',
+          agent: name,
+          code: ErrorCode.badInput,
+          message: `not a command: ${line.slice(0, 80)}`,
+        });
+    });
+  }
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   handle.finished?.then(

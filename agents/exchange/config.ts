@@ -36,6 +36,8 @@ export const syntheticSourceSchema = z
     burstIntervalMs: z.number().min(0).max(MAX_TIMER_MS).default(10_000),
     /** The same seed gives the same sequence of events (ids, prices, quantities, spacing). */
     seed: z.number().int().default(1),
+    /** Trade only after a `start` command (the local run sends it once both paths are connected). */
+    waitForStart: z.boolean().default(false),
   })
   .strict();
 
@@ -51,6 +53,11 @@ export const replaySourceSchema = z
      * receiver and the forwarder first, so that both paths see the capture from its first line.
      */
     waitForClients: z.number().int().min(0).max(10_000).default(0),
+    /**
+     * Also wait for a `start` command (agent stdin, or `start()` in process): the local run sends it
+     * once the forwarder's relay reaches the receiver, so the backbone sees the first line too.
+     */
+    waitForStart: z.boolean().default(false),
     /** Then wait this much longer before the first line goes out, ms. */
     startDelayMs: z.number().min(0).max(MAX_TIMER_MS).default(0),
   })

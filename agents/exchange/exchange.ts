@@ -47,6 +47,8 @@ export interface ExchangeHandle {
    * with FP_BAD_CAPTURE if the capture cannot be read to its end.
    */
   readonly replayDone: Promise<ReplaySummary> | undefined;
+  /** Lets a source configured with `waitForStart` begin (a replay also waits for its clients). */
+  start(): void;
   /** Stops the source, closes every connection (1001) and the listener; resolves with the totals. */
   stop(): Promise<ExchangeTotals>;
 }
@@ -85,11 +87,18 @@ export async function startExchange(
   let feed: SyntheticFeed | undefined;
   let replay: Replay | undefined;
   let startTimer: NodeJS.Timeout | undefined;
+  let startCommand: (() => void) | undefined;
   let stopped = false;
   let replayFinished = false;
+  const startCommanded = source.waitForStart
+    ? new Promise<void>((resolve) => (startCommand = resolve))
+    : Promise.resolve();
   if (source.kind === 'synthetic') {
-    feed = new SyntheticFeed(new SyntheticMarket(source), publish, clock);
-    feed.start();
+    const current = new SyntheticFeed(new SyntheticMarket(source), publish, clock);
+    feed = current;
+    void startCommanded.then(() => {
+      if (!stopped) current.start();
+    });
   } else if (reader !== undefined) {
     const current = new Replay(reader, source.speed, publish);
     replay = current;
@@ -97,7 +106,7 @@ export async function startExchange(
       () => (replayFinished = true),
       () => undefined,
     );
-    void server.waitForClients(source.waitForClients).then(() => {
+    void Promise.all([server.waitForClients(source.waitForClients), startCommanded]).then(() => {
       if (stopped) return;
       startTimer = setTimeout(() => current.start(), source.startDelayMs);
     });
@@ -122,6 +131,7 @@ export async function startExchange(
       return replayCounters();
     },
     replayDone: replay?.done,
+    start: () => startCommand?.(),
     async stop() {
       if (!stopped) {
         stopped = true;

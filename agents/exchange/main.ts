@@ -39,6 +39,16 @@ void runAgent('exchange', exchangeConfigSchema, async (config) => {
     return new Promise<never>(() => undefined);
   });
   return {
+    command(name: string) {
+      if (name === 'start') exchange.start();
+      else
+        emit({
+          event: 'warning',
+          agent: 'exchange',
+          code: 'FP_BAD_INPUT',
+          message: `unknown command "${name}"`,
+        });
+    },
     async stop() {
       clearInterval(progress);
       return { ...(await exchange.stop()) };

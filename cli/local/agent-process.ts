@@ -45,10 +45,11 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
       process.execPath,
       ['--enable-source-maps', script, '--config-json', JSON.stringify(config)],
       {
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe'],
       },
     );
     this.child.stderr?.pipe(this.log, { end: false });
+    this.child.stdin?.on('error', () => undefined);
     const lines = createInterface({ input: this.child.stdout! });
     lines.on('line', (line) => {
       this.log.write(`${line}\n`);
@@ -147,6 +148,48 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
       clearTimeout(timer);
     }
     return this.events.find((e) => e.event === 'done');
+  }
+
+  /** Sends a command line to the agent's stdin (see lib/agent.ts). */
+  command(name: string): void {
+    if (this.running) this.child.stdin?.write(`${JSON.stringify({ command: name })}\n`);
+  }
+
+  /** Resolves with the first event satisfying `match` (seen already or to come); rejects on exit or timeout. */
+  waitUntil(match: (event: AgentEvent) => boolean, what: string, timeoutMs: number): Promise<AgentEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolveEvent, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.off('event', onEvent);
+      };
+      const onEvent = (event: AgentEvent): void => {
+        if (match(event)) {
+          cleanup();
+          resolveEvent(event);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new FeedpathError(
+            ErrorCode.agentFailed,
+            `${this.label}: ${what} not seen within ${timeoutMs / 1000} s`,
+          ),
+        );
+      }, timeoutMs);
+      this.on('event', onEvent);
+      void this.exited.then((code) => {
+        cleanup();
+        const error = this.events.find((e) => e.event === 'error');
+        reject(
+          error
+            ? this.failure(error)
+            : new FeedpathError(ErrorCode.agentFailed, `${this.label} exited (code ${code}) before ${what}`),
+        );
+      });
+    });
   }
 
   /** Kills the agent at once (tests: a crash). */

@@ -6,13 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { streamUrl } from '../../lib/binance';
 import type { AgentEvent } from '../../lib/agent';
+import { ErrorCode, FeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
 import { DEFAULT_PROFILE, linkSpec, type LinkName, type Profile } from '../../lib/profile';
 import { AgentProcess } from './agent-process';
 
 const HOST = '127.0.0.1';
+/** A local run fails rather than wait forever for an exchange it cannot reach. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface LabProgress {
   elapsedS: number;
@@ -67,24 +69,28 @@ export class LocalLab {
               file: this.options.replay,
               speed: this.options.speed,
               waitForClients: this.exchangeClients,
+              waitForStart: true,
             }
-          : { kind: 'synthetic', symbols, seed: this.options.seed };
+          : { kind: 'synthetic', symbols, seed: this.options.seed, waitForStart: true };
       const { ready } = await this.spawn('exchange', 'exchange', { host: HOST, port: 0, source });
       this.exchangeBase = `ws://${HOST}:${Number(ready.port)}`;
     }
   }
 
-  /** The exchange URL an agent on one side of `link` uses: through the link emulator when the profile has it. */
+  /** The exchange base URL for the agent on one side of `link`: through the link emulator when there is a profile. */
   private async exchangeUrlVia(link: LinkName): Promise<string> {
     const base = this.exchangeBase;
     if (base === undefined) throw new Error('provision() first');
-    if (this.profile === undefined) return streamUrl(base, this.options.streams);
+    if (this.profile === undefined) return base;
     const target = new URL(base);
     if (target.protocol !== 'ws:') {
-      throw new Error(`link emulation needs a plain ws:// exchange; ${base} would break TLS host checks`);
+      throw new FeedpathError(
+        ErrorCode.badInput,
+        `--profile needs a plain ws:// exchange: relaying ${base} through the link emulators would break its TLS host check`,
+      );
     }
     const port = await this.startLink(link, target.hostname, Number(target.port || 80));
-    return streamUrl(`ws://${HOST}:${port}`, this.options.streams);
+    return `ws://${HOST}:${port}`;
   }
 
   private async startLink(name: LinkName, host: string, port: number): Promise<number> {
@@ -113,6 +119,7 @@ export class LocalLab {
       port: 0,
       token: this.token,
       outDir: this.runDir,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
     });
     this.receiverPort = Number(ready.port);
   }
@@ -132,7 +139,37 @@ export class LocalLab {
       receivers: [{ host: HOST, port: receiverPort }],
       token: this.token,
       outDir: this.runDir,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
     });
+  }
+
+  /**
+   * Waits until every path is connected end to end (receiver ← exchange, forwarder ← exchange,
+   * receiver ← forwarder), then starts the simulator: both paths see every event from the first.
+   */
+  async connected(timeoutMs = CONNECT_TIMEOUT_MS + 5_000): Promise<void> {
+    const progress = (event: AgentEvent): boolean => event.event === 'progress';
+    const waits: Promise<AgentEvent>[] = [];
+    if (this.options.mode !== 'backbone' && this.receiver) {
+      waits.push(
+        this.receiver.waitUntil(
+          (e) => progress(e) && (e.exchange as { connected?: boolean } | undefined)?.connected === true,
+          'the receiver connected to the exchange',
+          timeoutMs,
+        ),
+      );
+    }
+    if (this.forwarder) {
+      waits.push(
+        this.forwarder.waitUntil(
+          (e) => progress(e) && e.exchange_connected === true && Number(e.receivers_connected) >= 1,
+          'the forwarder connected to the exchange and the receiver',
+          timeoutMs,
+        ),
+      );
+    }
+    await Promise.all(waits);
+    this.exchange?.command('start');
   }
 
   /** The longest a message can still be in flight on a link of the profile, ms. */

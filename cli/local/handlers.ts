@@ -1,0 +1,221 @@
+/**
+ * The workflow's Task states, done on this machine: what `feedpath run` hands the local interpreter
+ * in place of the Lambdas. "Sites" are processes on loopback: provisioning starts the exchange
+ * simulator, a site is ready at once, and starting an agent spawns it (LocalLab). The shapes in and
+ * out are the Lambdas' own (lib/cloud/contract.ts), so the same definition drives both.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { AgentEvent } from '../../lib/agent';
+import type { AgentCommand, DescribeSitesResult, SiteReady } from '../../lib/cloud/contract';
+import { AgentFailedError } from '../../lib/cloud/errors';
+import type { ExperimentInput } from '../../lib/cloud/input';
+import { planRun, type RunPlan } from '../../lib/cloud/run';
+import type { LocalRunOptions } from '../../lib/experiment';
+import { analyzeCommand, type AnalyzeResult as LocalAnalysis } from '../analyze';
+import type { Progress } from '../progress';
+import type { LocalTaskHandlers } from '../workflow';
+import { LocalLab } from './lab';
+import { Measurement, type EndedBy } from './measurement';
+
+/** The longest one RunPollAgents call waits for the measurement to end (the Task times out at 60 s). */
+export const LOCAL_POLL_MS = 45_000;
+/** How many polls the definition allows (POLL.run.maxPolls), less a margin. */
+const LOCAL_POLLS = 36;
+/** RunExperiment waits all of the duration but what the polls can cover (ends of replays are seen in polls). */
+export function localRunWaitMs(durationSeconds: number): number {
+  return Math.max(0, durationSeconds * 1000 - LOCAL_POLLS * LOCAL_POLL_MS);
+}
+
+const LOCAL_DEPLOYMENT = { stage: 'local', bucket: 'local', bucketRegion: 'local' };
+
+/** What the local run found out, for the command to print at the end. */
+export interface LocalRunState {
+  runId?: string;
+  runDir?: string;
+  endedBy?: EndedBy;
+  analysis?: LocalAnalysis;
+  replay?: AgentEvent;
+}
+
+/** The experiment the definition sees: the cloud input's fields a local run has. */
+export function workflowInput(options: LocalRunOptions): Record<string, unknown> {
+  return {
+    durationSeconds: options.durationSeconds,
+    streams: options.streams,
+    mode: options.mode,
+    ...(options.label !== undefined ? { label: options.label } : {}),
+  };
+}
+
+export class LocalHandlers implements LocalTaskHandlers {
+  lab: LocalLab | undefined;
+  measurement: Measurement | undefined;
+  readonly state: LocalRunState = {};
+
+  constructor(
+    private readonly options: LocalRunOptions,
+    private readonly progress: Progress,
+  ) {}
+
+  private get theLab(): LocalLab {
+    if (this.lab === undefined) throw new Error('PrepareRun has not run');
+    return this.lab;
+  }
+
+  /**
+   * PrepareRun: plans the run as the cloud does (same run id scheme, same stack names); the local
+   * run keeps its files in `<out>/<runId>/` and may be shorter than the cloud's 10 s minimum.
+   */
+  async prepare(event: Parameters<LocalTaskHandlers['prepare']>[0]): Promise<RunPlan> {
+    const input = { exchangeUrl: this.options.exchange ?? 'ws://127.0.0.1', ...workflowInput(this.options) };
+    const plan = planRun(input as ExperimentInput, LOCAL_DEPLOYMENT, event.execution);
+    const runDir = resolve(this.options.out, plan.runId);
+    await mkdir(runDir, { recursive: true });
+    this.lab = new LocalLab(runDir, this.options);
+    this.state.runId = plan.runId;
+    this.state.runDir = runDir;
+    await writeFile(
+      join(runDir, 'input.json'),
+      `${JSON.stringify({ runId: plan.runId, ...this.options, profile: this.lab.profile ?? null }, null, 2)}\n`,
+    );
+    return plan;
+  }
+
+  async provisionSites(event: { run: RunPlan }) {
+    const o = this.options;
+    const world =
+      o.exchange !== undefined
+        ? `exchange ${o.exchange}`
+        : o.replay !== undefined
+          ? `replay of ${o.replay} at ${o.speed}×`
+          : 'exchange simulator';
+    this.progress.step(`provision: ${world}${this.theLab.profile ? ', link emulators' : ''}`);
+    await this.theLab.provision();
+    return {
+      stacks: event.run.sites.map((site) => ({
+        role: site.role,
+        region: 'local',
+        stackName: site.stackName,
+        status: 'CREATE_COMPLETE',
+      })),
+    };
+  }
+
+  async describeSites(event: { run: RunPlan }): Promise<DescribeSitesResult> {
+    const sites: SiteReady[] = event.run.sites.map((site) => ({
+      role: site.role,
+      region: 'local',
+      stackName: site.stackName,
+      status: 'CREATE_COMPLETE',
+      cidr: '127.0.0.0/8',
+      instanceId: `local-${site.role}`,
+      privateIp: '127.0.0.1',
+      vpcId: 'loopback',
+      routeTableId: 'loopback',
+    }));
+    return { ready: true, sites };
+  }
+
+  async connectSites() {
+    return { connected: true, peeringConnectionId: 'loopback' };
+  }
+
+  async connectAgents(event: { sites: SiteReady[] }) {
+    return {
+      online: true,
+      instances: event.sites.map((s) => ({ role: s.role, instanceId: s.instanceId, pingStatus: 'Online' })),
+    };
+  }
+
+  async startAgent(event: { run: RunPlan; role: 'receiver' | 'forwarder' }): Promise<AgentCommand> {
+    const lab = this.theLab;
+    if (event.role === 'receiver') {
+      this.progress.step(`start receiver (${this.options.mode})`);
+      await lab.startReceiver();
+    } else {
+      this.progress.step('start forwarder');
+      await lab.startForwarder();
+    }
+    // The measurement starts once the last agent of the run is up and every path is connected.
+    const last = event.run.backbone ? 'forwarder' : 'receiver';
+    if (event.role === last) {
+      await lab.connected();
+      const o = this.options;
+      this.progress.step(
+        o.replay !== undefined
+          ? `run: ${o.streams.join(', ')} until the capture ends (at most ${o.durationSeconds} s)`
+          : `run: ${o.streams.join(', ')} for ${o.durationSeconds} s`,
+      );
+      this.measurement = new Measurement(lab, o.durationSeconds, this.progress);
+    }
+    return {
+      role: event.role,
+      region: 'local',
+      instanceId: `local-${event.role}`,
+      commandId: `local-${event.role}`,
+    };
+  }
+
+  /** RunPollAgents: done once the measurement has ended and the agents have written their files. */
+  async pollAgents(event: { agents: { receiver?: AgentCommand; forwarder?: AgentCommand } }) {
+    const measurement = this.measurement;
+    if (measurement === undefined) throw new AgentFailedError('the agents were never started');
+    const outcome = await measurement.waitForEnd(LOCAL_POLL_MS);
+    if (outcome === undefined) return { done: false, agents: roles(event.agents, 'InProgress') };
+    if (outcome.failure !== undefined) throw new AgentFailedError(outcome.failure.message);
+    this.state.endedBy = outcome.endedBy;
+    this.state.replay = this.theLab.exchange?.events.find((e) => e.event === 'finished');
+    this.progress.step(
+      outcome.endedBy === 'replay-finished'
+        ? `the capture ended: ${describeReplay(this.state.replay)}`
+        : outcome.endedBy === 'interrupted'
+          ? 'interrupted: stopping, keeping what was recorded'
+          : 'stopping: draining the links',
+    );
+    await this.theLab.stopAgents();
+    return { done: true, agents: roles(event.agents, 'Success') };
+  }
+
+  async analyze(event: { run: RunPlan }) {
+    const runDir = this.state.runDir as string;
+    this.progress.step(`analyze: ${runDir}`);
+    const analysis = await analyzeCommand(runDir, {});
+    this.state.analysis = analysis;
+    return {
+      runId: event.run.runId,
+      bucket: 'local',
+      prefix: runDir,
+      report: {
+        json: analysis.files.reportJson,
+        markdown: analysis.files.reportMarkdown,
+        html: analysis.files.reportHtml,
+      },
+      verdict: analysis.verdict,
+    };
+  }
+
+  async teardown(event: { run: RunPlan }) {
+    this.measurement?.cancel();
+    await this.lab?.teardown();
+    return { done: true, remaining: [], deleted: event.run.sites.map((s) => s.stackName) };
+  }
+}
+
+function roles(agents: { receiver?: AgentCommand; forwarder?: AgentCommand }, status: string) {
+  return Object.values(agents)
+    .filter((a): a is AgentCommand => a !== undefined)
+    .map((a) => ({ role: a.role, status }));
+}
+
+/** What the simulator reported of a finished replay: events sent, lines skipped. */
+export function describeReplay(finished: AgentEvent | undefined): string {
+  const skipped = (finished?.skipped ?? {}) as { nonStream?: number; malformed?: number };
+  const count = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  const nonStream = count(skipped.nonStream);
+  return (
+    `${count(finished?.events).toLocaleString('en-US')} events replayed, ` +
+    `${nonStream} ${nonStream === 1 ? 'line' : 'lines'} skipped (not a stream message), ` +
+    `${count(skipped.malformed)} malformed`
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * `feedpath run` end to end: the built command, real agent processes on loopback, the report.
+ * These are the checks that the measurement is right: a run recovers the delays of its profile.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../lib/paths';
+
+const CLI = join(projectRoot(), 'dist', 'cli.js');
+const CAPTURE = join(projectRoot(), '..', 'shared', 'data', 'binance-spot-btcusdt-20240808.gz');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function feedpath(args: string[], timeoutMs = 90_000): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function onlyRun(out: string): string {
+  const runs = readdirSync(out).filter((name) => existsSync(join(out, name, 'input.json')));
+  expect(runs).toHaveLength(1);
+  return join(out, runs[0] as string);
+}
+
+function csvRows(file: string): string[][] {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  return lines.slice(1).map((line) => line.split(','));
+}
+
+function json(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = (sorted.length - 1) / 2;
+  return ((sorted[Math.floor(mid)] as number) + (sorted[Math.ceil(mid)] as number)) / 2;
+}
+
+describe('feedpath run', () => {
+  let out: string;
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'feedpath-run-'));
+  });
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  it('recovers the delays of its link profile on both paths', async () => {
+    const profile = join(out, 'profile.json');
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        links: {
+          'exchange-receiver': { delayMs: 40, jitterMs: 0.2 },
+          'exchange-forwarder': { delayMs: 3, jitterMs: 0.1 },
+          'forwarder-receiver': { delayMs: 25, jitterMs: 0.1 },
+        },
+      }),
+    );
+
+    const result = await feedpath(['run', '--duration', '8', '--profile', profile, '--out', out]);
+
+    expect(result.stderr).not.toMatch(/feedpath: /);
+    expect(result.code).toBe(0);
+    const dir = onlyRun(out);
+    const baseline = json(join(dir, 'baseline-results.json'));
+    const backbone = json(join(dir, 'backbone-results.json'));
+    // One-way medians within 2 ms of the profile's total delay per path (jitter adds ~0.1 ms).
+    expect(Math.abs((baseline.median_latency_ms as number) - 40)).toBeLessThan(2);
+    expect(Math.abs((backbone.median_latency_ms as number) - 28)).toBeLessThan(2);
+    expect(Math.abs((backbone.backbone_median_latency_ms as number) - 25)).toBeLessThan(2);
+    expect(baseline.events_lost).toBe(0);
+    expect(backbone.events_lost).toBe(0);
+    const baselineRows = csvRows(join(dir, 'baseline-results.csv'));
+    const backboneRows = csvRows(join(dir, 'backbone-results.csv'));
+    expect(baselineRows.length).toBe(baseline.sample_count);
+    expect(backboneRows.length).toBe(backbone.sample_count);
+    expect(baselineRows.length).toBeGreaterThan(100);
+
+    // The paired delta, recomputed here from the raw CSVs: within 1 ms of 28 − 40 = −12 ms.
+    const arrival = new Map(baselineRows.map((row) => [row[0], BigInt(row[3] as string)]));
+    const deltas = backboneRows
+      .filter((row) => arrival.has(row[0]))
+      .map((row) => Number(BigInt(row[3] as string) - (arrival.get(row[0]) as bigint)) / 1e6);
+    expect(deltas.length).toBeGreaterThan(0.95 * baselineRows.length);
+    expect(Math.abs(median(deltas) - -12)).toBeLessThan(1);
+    const report = json(join(dir, 'report.json'));
+    const paired = report.paired as { delta_ms: { median: number } };
+    expect(paired.delta_ms.median).toBeCloseTo(median(deltas), 2);
+
+    expect(result.stdout).toMatch(/Backbone/);
+    expect(existsSync(join(dir, 'report.html'))).toBe(true);
+  }, 90_000);
+
+  (existsSync(CAPTURE) ? it : it.skip)(
+    'replays a real capture at 20× and yields every trade on both paths',
+    async () => {
+      const result = await feedpath(
+        ['run', '--replay', CAPTURE, '--speed', '20', '--duration', '120', '--out', out],
+        110_000,
+      );
+
+      expect(result.code).toBe(0);
+      const dir = onlyRun(out);
+      const run = json(join(dir, 'run.json'));
+      expect(run.endedBy).toBe('replay-finished');
+      expect((run.replay as { skipped: { nonStream: number } }).skipped.nonStream).toBe(1);
+      for (const path of ['baseline', 'backbone']) {
+        const summary = json(join(dir, `${path}-results.json`));
+        expect(summary.sample_count).toBe(9757);
+        expect(summary.events_lost).toBe(0);
+        const ids = csvRows(join(dir, `${path}-results.csv`)).map((row) => Number(row[0]));
+        expect(new Set(ids).size).toBe(9757);
+        expect(Math.min(...ids)).toBe(3735683259);
+        expect(Math.max(...ids)).toBe(3735683259 + 9756);
+      }
+      expect(result.stderr).toMatch(/1 line skipped \(not a stream message\)/);
+    },
+    120_000,
+  );
+
+  it('rejects an unknown option with one clear line', async () => {
+    const result = await feedpath(['run', '--durration', '5']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown option '--durration'/);
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('names the bad field of a malformed profile', async () => {
+    const profile = join(out, 'bad.json');
+    writeFileSync(profile, JSON.stringify({ links: { 'exchange-receiver': { delayMs: -3 } } }));
+    const result = await feedpath(['run', '--profile', profile, '--out', out]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/links\.exchange-receiver\.delayMs/);
+    expect(result.stderr).toMatch(/FP_BAD_PROFILE/);
+  });
+
+  it('fails clearly when the exchange cannot be reached', async () => {
+    const result = await feedpath(
+      ['run', '--exchange', 'ws://127.0.0.1:9', '--duration', '30', '--out', out],
+      60_000,
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/FP_EXCHANGE_UNREACHABLE|unreachable/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});
