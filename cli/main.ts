@@ -42,7 +42,11 @@ export function buildProgram(): Command {
       'run the experiment on this machine: exchange simulator, link emulators, forwarder and receiver, then the report',
     )
     .option('--duration <seconds>', 'how long to measure', positiveNumber('--duration'), 30)
-    .option('--streams <list>', 'Binance streams, comma-separated', streamList, ['btcusdt@trade'])
+    .addOption(
+      new Option('--streams <list>', 'Binance streams, comma-separated')
+        .argParser(streamList)
+        .default(['btcusdt@trade'], 'btcusdt@trade'),
+    )
     .addOption(new Option('--mode <mode>', 'paths to measure').choices(MODES).default('paired'))
     .option(
       '--profile <file.json>',
@@ -87,9 +91,59 @@ export function buildProgram(): Command {
     .command('analyze')
     .description('(re)compute the summaries and the report from the raw CSVs in a folder')
     .argument('<dir>', 'a run folder with baseline-results.csv and/or backbone-results.csv')
-    .action(async (dir: string) => {
+    .option('--stream-kind <kind>', 'for CSVs without a stream column: trade, aggTrade, depth or bookTicker')
+    .option('--seed <n>', 'seed of the bootstrap confidence interval', (v) => Number.parseInt(v, 10))
+    .action(async (dir: string, raw: { streamKind?: string; seed?: number }) => {
       const { analyzeCommand } = await import('./analyze');
-      await analyzeCommand(dir, { print: true });
+      await analyzeCommand(dir, { print: true, streamKind: raw.streamKind, seed: raw.seed });
+    });
+
+  const deployment = (command: Command): Command =>
+    command
+      .option('--stage <stage>', 'the deployed serverless stage', 'dev')
+      .option('--region <region>', "the service's region (default: AWS_REGION, else eu-central-1)")
+      .option('--state-machine-arn <arn>', 'skip the stack lookup: the state machine')
+      .option('--bucket <name>', 'skip the stack lookup: the results bucket');
+
+  deployment(
+    program
+      .command('start')
+      .description('start the deployed workflow on AWS, follow it, then download and print the report'),
+  )
+    .option('--duration <seconds>', 'how long to measure (10 … 86400)', positiveNumber('--duration'))
+    .option('--streams <list>', 'Binance streams, comma-separated (default btcusdt@trade)')
+    .addOption(new Option('--mode <mode>', 'paths to measure (default paired)').choices(MODES))
+    .option('--label <text>', 'a label kept with the run')
+    .option('--forwarder-region <region>', 'where the forwarder runs (default ap-northeast-1)')
+    .option('--receiver-region <region>', 'where the receiver runs (default eu-central-1)')
+    .option('--instance-type <type>', 'EC2 instance type of both sites (default c7i.large)')
+    .option('--exchange <ws-url>', 'the exchange base URL (default wss://stream.binance.com:9443)')
+    .option('--name <name>', 'the execution name')
+    .option('--out <dir>', 'where the report files go (default results/<runId>)')
+    .option(
+      '--poll-seconds <s>',
+      'seconds between two looks at the execution',
+      positiveNumber('--poll-seconds'),
+    )
+    .action(async (raw: Record<string, unknown>) => {
+      const { startCommand } = await import('./aws');
+      const result = await startCommand(raw);
+      if (result.status !== 'SUCCEEDED') {
+        throw new FeedpathError(
+          ErrorCode.agentFailed,
+          `the execution ended ${result.status}${result.error ? `: ${result.error}` : ''}${result.cause ? ` (${result.cause})` : ''}`,
+        );
+      }
+    });
+
+  deployment(program.command('reports').description('list the runs in the results bucket, or fetch one'))
+    .option('--run <runId>', "fetch this run's report folder")
+    .option('--out <dir>', 'where a fetched run goes (default results/<runId>)')
+    .option('--limit <n>', 'how many runs to list, newest first', positiveNumber('--limit'), 20)
+    .option('--all', 'also fetch the raw CSVs')
+    .action(async (raw: Record<string, unknown>) => {
+      const { reportsCommand } = await import('./aws');
+      await reportsCommand(raw);
     });
 
   return program;

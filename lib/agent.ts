@@ -21,6 +21,12 @@ export interface AgentEvent {
   [key: string]: unknown;
 }
 
+/**
+ * Set to 1 by a parent that supervises the agent through a stdin pipe (the local run): the agent
+ * then finishes when that pipe closes, so it never outlives its parent, even one killed outright.
+ */
+export const SUPERVISED_ENV = 'FEEDPATH_SUPERVISED';
+
 /** A running agent, as its `start` function returns it. */
 export interface AgentHandle {
   /** Finishes the work (flush, write files); resolves with what `done` reports. */
@@ -31,8 +37,9 @@ export interface AgentHandle {
   command?(name: string): void;
 }
 
-// A parent that went away must not crash the agent through EPIPE on its report lines.
+// A parent that went away must not crash the agent (EPIPE) before it has written its files.
 process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 /** Writes one report line to stdout. */
 export function emit(event: AgentEvent): void {
@@ -105,16 +112,17 @@ export async function runAgent<S extends z.ZodType>(
     // Let stdout drain, then leave even if a socket lingers.
     setTimeout(() => process.exit(), 50).unref();
   };
-  if (handle.command !== undefined) {
-    const onCommand = handle.command.bind(handle);
-    createInterface({ input: process.stdin }).on('line', (line) => {
-      let name: unknown;
+  const supervised = process.env[SUPERVISED_ENV] === '1';
+  if (handle.command !== undefined || supervised) {
+    const lines = createInterface({ input: process.stdin });
+    lines.on('line', (line) => {
+      let command: unknown;
       try {
-        name = (JSON.parse(line) as { command?: unknown }).command;
+        command = (JSON.parse(line) as { command?: unknown }).command;
       } catch {
-        name = undefined;
+        command = undefined;
       }
-      if (typeof name === 'string') onCommand(name);
+      if (typeof command === 'string' && handle.command !== undefined) handle.command(command);
       else
         emit({
           event: 'warning',
@@ -123,6 +131,8 @@ export async function runAgent<S extends z.ZodType>(
           message: `not a command: ${line.slice(0, 80)}`,
         });
     });
+    // A supervised agent's stdin is its parent's pipe: when it closes, the parent is gone.
+    if (supervised) lines.on('close', () => void stop('parent-gone'));
   }
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AgentEvent } from '../../lib/agent';
+import { SUPERVISED_ENV, type AgentEvent } from '../../lib/agent';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { agentsDir } from '../../lib/paths';
 
@@ -46,6 +46,11 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
       ['--enable-source-maps', script, '--config-json', JSON.stringify(config)],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group: Ctrl-C in the terminal reaches the command, which stops the run in
+        // order (and still analyses it), instead of every agent at once. The agent finishes by itself
+        // when the command goes away (its stdin pipe closes).
+        detached: true,
+        env: { ...process.env, [SUPERVISED_ENV]: '1' },
       },
     );
     this.child.stderr?.pipe(this.log, { end: false });
