@@ -14,6 +14,7 @@ import {
   prefixedStore,
   readHistory,
   readReport,
+  runFacts,
   runIdOfPrefix,
   writeTrend,
   type SkippedRecord,
@@ -56,7 +57,8 @@ interface Target {
 async function openTarget(target: string, options: HistoryCommandOptions): Promise<Target> {
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(target);
   if (s3 !== null) {
-    const [, bucket, prefix] = s3 as unknown as [string, string, string];
+    const bucket = s3[1] as string;
+    const prefix = s3[2] ?? '';
     const client =
       options.s3 ??
       new S3Client({
@@ -99,8 +101,9 @@ async function backfill(target: Target, options: HistoryCommandOptions): Promise
       options.log?.(`history: ${store.describe(key)} is not a feedpath report: not added`);
       continue;
     }
+    const facts = runFacts(report.metadata.input, report.metadata.run);
     const record = historyRecordFromReport(report, {
-      runId: prefix === '' && report.metadata.run === null ? target.rootName : undefined,
+      runId: facts.runId ?? runIdOfPrefix(prefix) ?? target.rootName,
       reportKey: `${prefix}report.html`,
       now: options.now,
     });

@@ -1,0 +1,204 @@
+/**
+ * What a run does after its analysis (the local `feedpath run`, the analyze Lambda): append its
+ * record to the history and regenerate the trend report from every record.
+ */
+import { REPORT_SCHEMA, type Report } from '../report';
+import { readText, type ResultsStore } from '../store';
+import {
+  failedHistoryRecord,
+  historyRecordFromReport,
+  type FailedRunInput,
+  type HistoryRecord,
+  type Json,
+} from './record';
+import { appendHistory, listHistoryKeys, readHistory, type SkippedRecord } from './store';
+import {
+  buildTrend,
+  formatHistoryJsonl,
+  renderTrendCharts,
+  renderTrendHtml,
+  TREND_FILES,
+  type Trend,
+} from './trend';
+
+/**
+ * The trend files are a view derived from the records; two runs that regenerate them at the same
+ * time can overwrite each other's view. After writing, the record keys are listed again and the
+ * view rebuilt if a record arrived meanwhile, so the last writer's view holds every record; this
+ * bounds how often that is retried (the next run or `feedpath history` catches anything later).
+ */
+const TREND_ROUNDS = 4;
+
+export interface HistoryOptions {
+  now?: () => Date;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+export interface TrendFiles {
+  /** Where each file is (paths or s3:// URLs). */
+  json: string;
+  html: string;
+  jsonl: string;
+}
+
+export interface WriteTrendResult {
+  trend: Trend;
+  files: TrendFiles;
+  skipped: SkippedRecord[];
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((key) => set.has(key));
+}
+
+/** Reads every record and writes history.json, history.jsonl and history.html at the store's root. */
+export async function writeTrend(
+  store: ResultsStore,
+  options: HistoryOptions = {},
+): Promise<WriteTrendResult> {
+  const log = options.log ?? (() => undefined);
+  let keys = await listHistoryKeys(store);
+  for (let round = 1; ; round++) {
+    const read = await readHistory(store, keys);
+    for (const s of read.skipped) log(`history: skipped ${s.location}: ${s.reason}`);
+    const trend = buildTrend(read, { location: store.describe(''), now: options.now });
+    const charts = await renderTrendCharts(trend);
+    await store.write(TREND_FILES.json, `${JSON.stringify(trend, null, 2)}\n`, 'application/json');
+    await store.write(TREND_FILES.jsonl, formatHistoryJsonl(trend.runs), 'application/x-ndjson');
+    await store.write(TREND_FILES.html, renderTrendHtml(trend, charts), 'text/html; charset=utf-8');
+    const after = await listHistoryKeys(store);
+    if (sameKeys(keys, after) || round >= TREND_ROUNDS) {
+      log(`history: ${trend.runs.length} run(s) in ${store.describe(TREND_FILES.html)}`);
+      return {
+        trend,
+        skipped: read.skipped,
+        files: {
+          json: store.describe(TREND_FILES.json),
+          html: store.describe(TREND_FILES.html),
+          jsonl: store.describe(TREND_FILES.jsonl),
+        },
+      };
+    }
+    keys = after;
+  }
+}
+
+export interface RecordRunOptions extends HistoryOptions {
+  /** Regenerate the trend report after appending (default true). */
+  trend?: boolean;
+}
+
+export interface RecordRunResult {
+  record: HistoryRecord;
+  /** The record's key in the store. */
+  key: string;
+  trend: WriteTrendResult | null;
+}
+
+function withSlash(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+async function record(
+  store: ResultsStore,
+  entry: HistoryRecord,
+  options: RecordRunOptions,
+): Promise<RecordRunResult> {
+  const key = await appendHistory(store, entry);
+  options.log?.(`history: ${entry.run_id} (${entry.status}) recorded in ${store.describe(key)}`);
+  const trend = options.trend === false ? null : await writeTrend(store, options);
+  return { record: entry, key, trend };
+}
+
+/**
+ * After a run's analysis: appends its record (`history/year=…/month=…/day=…/<runId>.json`) and
+ * regenerates the trend report. `prefix` is the run's key prefix in the store: `runs/YYYY/MM/DD/<runId>/`
+ * in the bucket, `<runId>` in a local results folder. Throws FP_STORE_FAILED when the store fails:
+ * callers that must not fail because of the history catch it.
+ */
+export async function recordRun(
+  store: ResultsStore,
+  prefix: string,
+  report: Report,
+  options: RecordRunOptions = {},
+): Promise<RecordRunResult> {
+  const base = withSlash(prefix);
+  const entry = historyRecordFromReport(report, {
+    reportKey: `${base}report.html`,
+    metadata: await readRunFiles(store, base),
+    now: options.now,
+  });
+  return record(store, entry, options);
+}
+
+/**
+ * After a run failed: appends a failed record with its cause and regenerates the trend report.
+ * With `prefix`, the run's input.json and run.json (when there) say what it was, and a report.json
+ * it wrote before failing (e.g. when only its teardown failed) supplies its measurements; the record
+ * is failed all the same.
+ */
+export async function recordFailedRun(
+  store: ResultsStore,
+  failure: FailedRunInput & { prefix?: string },
+  options: RecordRunOptions = {},
+): Promise<RecordRunResult> {
+  const base = failure.prefix === undefined ? null : withSlash(failure.prefix);
+  const files = base === null ? { input: null, run: null } : await readRunFiles(store, base);
+  const report = base === null ? null : await readReport(store, base);
+  const entry =
+    report === null
+      ? failedHistoryRecord({
+          now: options.now,
+          ...failure,
+          input: files.input ?? failure.input,
+          run: files.run ?? failure.run,
+        })
+      : historyRecordFromReport(report, {
+          runId: failure.runId,
+          reportKey: `${base}report.html`,
+          failure: { error: failure.error ?? null, cause: failure.cause },
+          metadata: files,
+          now: options.now ?? failure.now,
+        });
+  return record(store, entry, options);
+}
+
+async function readObject(store: ResultsStore, key: string): Promise<Json | null> {
+  const text = await readText(store, key);
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The run's input.json and run.json under `prefix` (null when missing or not a JSON object). */
+export async function readRunFiles(
+  store: ResultsStore,
+  prefix: string,
+): Promise<{ input: Json | null; run: Json | null }> {
+  const base = withSlash(prefix);
+  return {
+    input: await readObject(store, `${base}input.json`),
+    run: await readObject(store, `${base}run.json`),
+  };
+}
+
+/** The run's report.json, or null when there is none or it is not a feedpath report. */
+export async function readReport(store: ResultsStore, prefix: string): Promise<Report | null> {
+  const text = await readText(store, `${withSlash(prefix)}report.json`);
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as Partial<Report> | null;
+    return value !== null && typeof value === 'object' && value.schema === REPORT_SCHEMA
+      ? (value as Report)
+      : null;
+  } catch {
+    return null;
+  }
+}
