@@ -146,6 +146,17 @@ export function buildProgram(): Command {
       await reportsCommand(raw);
     });
 
+  program
+    .command('history')
+    .description('the trend report over many runs: history.html, history.json and history.jsonl')
+    .argument('<dir-or-s3-uri>', 'a results folder (e.g. results) or s3://bucket[/prefix]')
+    .option('--no-backfill', 'do not add runs that have a report.json but no history record')
+    .option('--region <region>', 'S3 region (default AWS_REGION, else eu-central-1)')
+    .action(async (target: string, raw: { backfill: boolean; region?: string }) => {
+      const { historyCommand } = await import('./history');
+      await historyCommand(target, { backfill: raw.backfill, region: raw.region, print: true });
+    });
+
   return program;
 }
 

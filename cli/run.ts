@@ -5,10 +5,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import type { LocalRunOptions } from '../lib/experiment';
+import { recordFailedRun, recordRun } from '../lib/history';
 import { projectVersion } from '../lib/paths';
+import { LocalFolderStore } from '../lib/store';
 import type { AnalyzeResult } from './analyze';
 import { LocalHandlers, localRunWaitMs, workflowInput } from './local/handlers';
 import type { EndedBy } from './local/measurement';
@@ -70,6 +72,8 @@ export async function runLocal(options: LocalRunOptions, progress: Progress): Pr
       )}\n`,
     );
   }
+  const history = new LocalFolderStore(resolve(options.out));
+  const note = (line: string): void => progress.step(line);
   if (
     result.status !== 'SUCCEEDED' ||
     runId === undefined ||
@@ -77,11 +81,25 @@ export async function runLocal(options: LocalRunOptions, progress: Progress): Pr
     analysis === undefined ||
     endedBy === undefined
   ) {
+    const cause = describeCause(result.cause ?? result.error ?? result.status);
+    if (runId !== undefined) {
+      // A failed run is history too (with its cause); the history must not hide the failure.
+      await recordFailedRun(
+        history,
+        { runId, prefix: runId, error: result.error ?? result.status, cause },
+        {
+          log: note,
+        },
+      ).catch(() => undefined);
+    }
     throw new FeedpathError(
       result.error === 'InvalidInput' ? ErrorCode.badInput : ErrorCode.agentFailed,
-      `the run failed in ${result.lastState}: ${describeCause(result.cause ?? result.error ?? result.status)}`,
+      `the run failed in ${result.lastState}: ${cause}`,
     );
   }
+  await recordRun(history, runId, analysis.report, { log: note }).catch((error: unknown) =>
+    progress.warn(`history: could not record the run: ${(error as Error).message}`),
+  );
   return { runId, runDir, endedBy, analysis };
 }
 

@@ -25,9 +25,34 @@ interface Template {
 }
 
 const root = join(__dirname, '..');
-const file = join(root, 'cloudformation', 'history.yml');
-const text = readFileSync(file, 'utf8');
-const template = parseServerlessFile(file, text) as Template;
+function load(name: string): unknown {
+  const file = join(root, 'cloudformation', name);
+  return parseServerlessFile(file, readFileSync(file, 'utf8'));
+}
+const base = load('history.yml') as Template;
+type Fragments = Record<'on' | 'off', Partial<Template>>;
+const athena = load('history-athena.yml') as Fragments;
+const alarm = load('history-alarm.yml') as Fragments;
+
+/**
+ * What serverless.yml includes for these parameters: history.yml, plus the fragment of
+ * history-athena.yml and history-alarm.yml the `athena` (default on) and `alarm` (default off)
+ * parameters name.
+ */
+function included(params: Record<string, string>): Template {
+  const parts = [
+    base,
+    athena[(params.athena ?? 'on') as 'on' | 'off'],
+    alarm[(params.alarm ?? 'off') as 'on' | 'off'],
+  ];
+  return {
+    Conditions: Object.assign({}, ...parts.map((p) => p.Conditions ?? {})),
+    Resources: Object.assign({}, ...parts.map((p) => p.Resources ?? {})),
+    Outputs: Object.assign({}, ...parts.map((p) => p.Outputs ?? {})),
+  };
+}
+/** Everything the three files can contribute. */
+const template = included({ athena: 'on', alarm: 'on' });
 
 /** Resources the file refers to that serverless.yml and the other templates define. */
 const EXTERNAL = ['ResultsBucket', 'AnalyzeRole', 'FeedpathStateMachine', 'RecordExecutionLambdaFunction'];
@@ -65,7 +90,7 @@ function conditions(resolved: Template): Record<string, boolean> {
 
 /** The resources CloudFormation creates with these parameters. */
 function created(params: Record<string, string>): string[] {
-  const resolved = withParams(template, params);
+  const resolved = withParams(included(params), params);
   const on = conditions(resolved);
   return Object.entries(resolved.Resources)
     .filter(([, r]) => r.Condition === undefined || on[r.Condition] === true)
@@ -144,7 +169,6 @@ describe('cloudformation/history.yml', () => {
 
   it('switches the alarm and the notification on with their parameters, both off by default', () => {
     expect(template.Conditions).toEqual({
-      HistoryAlarmEnabled: { 'Fn::Equals': ["${param:alarm, 'off'}", 'on'] },
       NotifyEnabled: { 'Fn::Not': [{ 'Fn::Equals': ["${param:notify, 'off'}", 'off'] }] },
     });
     const optional = [
@@ -155,6 +179,7 @@ describe('cloudformation/history.yml', () => {
     ];
 
     const off = created({});
+    expect(created({ athena: 'off' })).not.toContain('HistoryTable');
     const on = created({ alarm: 'on', notify: 'ops@example.com' });
     const alarmOnly = created({ alarm: 'on' });
 
@@ -228,7 +253,10 @@ describe('cloudformation/history.yml', () => {
 
     expect(unknown).toEqual([]);
     // Every serverless parameter has a default here, so none has to be declared.
-    expect(text.match(/\$\{param:[^}]*\}/g)?.filter((p) => !p.includes(','))).toEqual([]);
+    for (const name of ['history.yml', 'history-athena.yml', 'history-alarm.yml']) {
+      const text = readFileSync(join(root, 'cloudformation', name), 'utf8').replace(/^\s*#.*$/gm, '');
+      expect(text.match(/\$\{param:[^}]*\}/g)?.filter((p) => !p.includes(',')) ?? []).toEqual([]);
+    }
   });
 
   it('saves the three Athena queries that docs/history.md shows', () => {

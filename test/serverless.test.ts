@@ -95,7 +95,9 @@ describe('serverless package', () => {
       (fn) => `${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`,
     );
 
-    expect(Object.keys(functions).sort()).toEqual([...workflowFunctions, 'SweeperLambdaFunction'].sort());
+    expect(Object.keys(functions).sort()).toEqual(
+      [...workflowFunctions, 'SweeperLambdaFunction', 'RecordExecutionLambdaFunction'].sort(),
+    );
     for (const fn of Object.values(functions)) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -177,5 +179,37 @@ describe('serverless package', () => {
       rate: 'rate(6 hours)',
       enabled: true,
     });
+  }, 60_000);
+
+  it('has the Athena history table by default and no alarm', () => {
+    const table = resources.HistoryTable as Resource;
+    const parameters = (table.Properties.TableInput as { Parameters: Record<string, string> }).Parameters;
+
+    expect(table.Type).toBe('AWS::Glue::Table');
+    expect(parameters['projection.enabled']).toBe('true');
+    expect(resources).not.toHaveProperty('BackboneNotWinningAlarm');
+    expect(resources).toHaveProperty('ExecutionEndRule');
+  });
+
+  it('adds the alarm with --param=alarm=on and leaves Athena out with --param=athena=off', async () => {
+    const { stdout } = await run(
+      serverless,
+      ['print', '--format', 'json', '--param=alarm=on', '--param=athena=off'],
+      {
+        cwd: root,
+        env: credentialFreeEnv(),
+        timeout: 60_000,
+      },
+    );
+    const config = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      resources: Array<{ Resources?: Record<string, Resource> }> | { Resources?: Record<string, Resource> };
+    };
+    const fragments = Array.isArray(config.resources) ? config.resources : [config.resources];
+    const printed = Object.assign({}, ...fragments.map((f) => f.Resources ?? {})) as Record<string, Resource>;
+
+    expect(printed.BackboneNotWinningAlarm?.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(printed).not.toHaveProperty('HistoryTable');
+    expect(printed).not.toHaveProperty('HistoryDatabase');
+    expect(printed).toHaveProperty('ResultsBucket');
   }, 60_000);
 });

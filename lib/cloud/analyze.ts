@@ -3,6 +3,8 @@
  * given the hosts' clock error bounds the agent scripts recorded with chrony.
  */
 import { analyzeRun, REPORT_FILES, type AnalyzeRunOptions } from '../analysis/run';
+import { historyRecordFromReport, recordRun, type HistoryRecord } from '../history';
+import type { Report } from '../report';
 import { PATHS, type PathName } from '../samples';
 import { readText, type ResultsStore } from '../store';
 import type { AnalyzeResult, RunEvent } from './contract';
@@ -12,6 +14,8 @@ import { SITE_ROLES, type RunPlan, type SiteRole } from './run';
 export interface AnalyzeDeps {
   store: ResultsStore;
   log?: (line: string) => void;
+  /** Publishes the run's figures as metrics (the Lambda: EMF on stdout); none locally. */
+  metrics?: (record: HistoryRecord) => void;
 }
 
 /** Where the run script writes a host's chrony readings. */
@@ -43,6 +47,20 @@ export function pathsOf(run: RunPlan): readonly PathName[] {
   return run.input.mode === 'paired' ? PATHS : [run.input.mode];
 }
 
+/**
+ * The run's record in the history, the trend report and its metrics. A failure here is logged, not
+ * raised: the run's own report is what the execution must deliver.
+ */
+async function recordHistory(run: RunPlan, report: Report, deps: AnalyzeDeps): Promise<void> {
+  const log = deps.log ?? (() => undefined);
+  try {
+    deps.metrics?.(historyRecordFromReport(report, { reportKey: `${run.prefix}${REPORT_FILES.html}` }));
+    await recordRun(deps.store, run.prefix, report, { log });
+  } catch (error) {
+    log(`history: could not record run ${run.runId}: ${(error as Error).message}`);
+  }
+}
+
 /** AnalyzeResults: writes the summaries and the report under the run's prefix. */
 export async function analyzeResults({ run }: RunEvent, deps: AnalyzeDeps): Promise<AnalyzeResult> {
   const clockErrorBoundMs: NonNullable<AnalyzeRunOptions['clockErrorBoundMs']> = {};
@@ -58,6 +76,7 @@ export async function analyzeResults({ run }: RunEvent, deps: AnalyzeDeps): Prom
       ...(deps.log !== undefined ? { log: deps.log } : {}),
     });
     verdict = result.report.verdict;
+    await recordHistory(run, result.report, deps);
   } catch (error) {
     throw new AnalysisFailedError(
       `analysis of ${deps.store.describe(run.prefix)} failed: ${(error as Error).message}`,
