@@ -607,7 +607,10 @@ describe('analyze', () => {
       context,
     );
 
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const result = await analyze({ run }, context);
+    const printed = stdout.mock.calls.map(([chunk]) => String(chunk));
+    stdout.mockRestore();
 
     expect(result).toEqual({
       runId: run.runId,
@@ -630,6 +633,19 @@ describe('analyze', () => {
     );
     const report = JSON.parse(cloud.objects.get(`${BUCKET}/${run.prefix}report.json`)!.toString());
     expect(report.clock.receiver).toMatchObject({ error_bound_ms: 0.25 });
+    // The run's history record, the trend report, and its metrics in Embedded Metric Format.
+    expect(written).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(`^history/year=\\d{4}/month=\\d{2}/day=\\d{2}/${run.runId}\\.json$`),
+        ),
+        'history.html',
+      ]),
+    );
+    const emf = printed
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((doc) => '_aws' in doc);
+    expect(emf).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'Feedpath' }] } });
   });
 
   it('raises AnalysisFailed when the run has no results', async () => {
