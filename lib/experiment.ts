@@ -10,20 +10,23 @@ export type Mode = (typeof MODES)[number];
 /** The longest local run `feedpath run` accepts (a day; the exchange drops connections at 24 h anyway). */
 export const MAX_LOCAL_DURATION_S = 86_400;
 
+/** Binance stream names, each checked (lib/binance), at least one; the reference stream by default. */
+export const streamsSchema = z
+  .array(z.string())
+  .min(1)
+  .default(['btcusdt@trade'])
+  .superRefine((streams, ctx) => {
+    try {
+      parseStreamList(streams.join(','));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+
 export const localRunSchema = z
   .object({
     durationSeconds: z.number().positive().max(MAX_LOCAL_DURATION_S).default(30),
-    streams: z
-      .array(z.string())
-      .min(1)
-      .default(['btcusdt@trade'])
-      .superRefine((streams, ctx) => {
-        try {
-          parseStreamList(streams.join(','));
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        }
-      }),
+    streams: streamsSchema,
     mode: z.enum(MODES).default('paired'),
     /** Link delays; absent = the default Tokyo↔Frankfurt profile with the simulator, none with --exchange. */
     profile: profileSchema.optional(),

@@ -6,33 +6,21 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { analyzeCommand } from '../cli/analyze';
 import { historyCommand } from '../cli/history';
 import { recordFailedRun, recordRun, TREND_CHART_IDS } from '../lib/history';
 import { LocalFolderStore } from '../lib/store';
 import { removeDir, tempDir } from './analysis-fixtures';
 import { writeRunFolder } from './history-fixtures';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from './browser';
 
 describe('history.html in headless Chromium', () => {
   let dir: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

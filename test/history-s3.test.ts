@@ -3,45 +3,28 @@
  * record without losing another's, and `feedpath history s3://…` rebuilds the trend report.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { historyCommand } from '../cli/history';
 import { analyzeRun } from '../lib/analysis';
 import { listHistoryKeys, readHistory, recordRun, TREND_FILES, type Trend } from '../lib/history';
 import { readText, S3Store } from '../lib/store';
-import { csv, removeDir, tempDir, trade } from './analysis-fixtures';
+import { csv, trade } from './analysis-fixtures';
 import { runIdAt } from './history-fixtures';
+import { startLocalS3, type LocalS3 } from './s3rver';
 
 const BUCKET = 'feedpath-results';
 
 describe('history in S3 (s3rver)', () => {
-  let dir: string;
-  let server: S3rver;
+  let s3: LocalS3;
   let client: S3Client;
   let store: S3Store;
 
   beforeEach(async () => {
-    dir = await tempDir();
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: BUCKET }],
-    });
-    const { port } = await server.run();
-    client = new S3Client({
-      region: 'eu-central-1',
-      endpoint: `http://127.0.0.1:${port}`,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    s3 = await startLocalS3(BUCKET);
+    client = s3.client;
     store = new S3Store({ client, bucket: BUCKET });
   });
   afterEach(async () => {
-    client.destroy();
-    await server.close();
-    await removeDir(dir);
+    await s3.close();
   });
 
   /** Stages a run as PrepareRun and the agents do: CSVs, input.json, run.json under its prefix. */

@@ -1,6 +1,7 @@
 import { measureLinkDelay } from '../bench/link';
 import { DelayLine, type Item, type ReleaseTiming } from '../agents/link/delay-line';
-import { deriveSeed, exponentialSampler, mulberry32 } from '../agents/link/random';
+import { exponentialSampler } from '../agents/link/random';
+import { deriveSeed, mulberry32 } from '../lib/random';
 
 // These tests measure real time on a machine whose 2 cores are shared with other test runs. The
 // bounds hold for the median (robust to the odd millisecond a preempted process loses), and the

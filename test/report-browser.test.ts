@@ -2,35 +2,22 @@
  * Opens report.html in a real headless Chromium (Debian's, no browser download) and fails on a
  * console error or on any expected chart without drawn marks.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { analyzeCommand } from '../cli/analyze';
 import { CHART_IDS } from '../lib/report';
 import { SEED_COLUMNS } from '../lib/samples';
 import { csv, mulberry32, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from './browser';
 
 describe('report.html in headless Chromium', () => {
   let dir: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -4,42 +4,25 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import S3rver from 's3rver';
 import { analyzeRun } from '../lib/analysis';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import { readText, S3Store } from '../lib/store';
-import { csv, removeDir, tempDir, trade } from './analysis-fixtures';
+import { csv, trade } from './analysis-fixtures';
+import { startLocalS3, type LocalS3 } from './s3rver';
 
 const BUCKET = 'feedpath-results';
 const PREFIX = 'runs/2024/08/08/run-1/';
 
 describe('S3Store against s3rver', () => {
-  let dir: string;
-  let server: S3rver;
+  let s3: LocalS3;
   let client: S3Client;
 
   beforeEach(async () => {
-    dir = await tempDir();
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: BUCKET }],
-    });
-    const { port } = await server.run();
-    client = new S3Client({
-      region: 'eu-central-1',
-      endpoint: `http://127.0.0.1:${port}`,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    s3 = await startLocalS3(BUCKET);
+    client = s3.client;
   });
   afterEach(async () => {
-    client.destroy();
-    await server.close();
-    await removeDir(dir);
+    await s3.close();
   });
 
   it('analyses a run under an S3 prefix and writes summaries and report back beside the CSVs', async () => {

@@ -4,8 +4,9 @@
  * (`reconnect_max_delay_secs` → `reconnectMaxDelaySecs`), in camelCase like the rest of feedpath.
  */
 import { z } from 'zod';
-import { BINANCE_WS_BASE, parseStreamList, streamUrl } from '../../lib/binance';
+import { BINANCE_WS_BASE, streamUrl } from '../../lib/binance';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
+import { streamsSchema } from '../../lib/experiment';
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff';
 import {
   DEFAULT_MAX_CONNECTION_MS,
@@ -18,18 +19,6 @@ import {
 export const TOKEN_ENV = 'FEEDPATH_RELAY_TOKEN';
 /** Node timers overflow above this (≈24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export const streamsSchema = z
-  .array(z.string())
-  .min(1)
-  .default(['btcusdt@trade'])
-  .superRefine((streams, ctx) => {
-    try {
-      parseStreamList(streams.join(','));
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    }
-  });
 
 /** Fields of the exchange connection, spread into each agent's schema. */
 export const feedConfigShape = {

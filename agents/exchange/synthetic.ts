@@ -12,6 +12,7 @@
 import type { StreamKind } from '../../lib/binance';
 import type { SyntheticSource } from './config';
 import type { ExchangeEvent, MicrosecondClock } from './server';
+import { mulberry32 } from '../../lib/random';
 
 /** Binance sends depth diffs every 100 ms on `@depth@100ms`. */
 export const DEPTH_INTERVAL_MS = 100;
@@ -37,18 +38,6 @@ export interface SyntheticBatch {
   atMs: number;
   /** Trade events carry `tradeTimeUs` relative to the opening (the feed adds the wall-clock start). */
   events: ExchangeEvent[];
-}
-
-/** mulberry32: a small, fast, seedable PRNG; uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** FNV-1a of the symbol mixed with the seed: each symbol gets its own deterministic sequence. */

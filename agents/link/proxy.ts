@@ -17,7 +17,8 @@ import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { describeIssues, type LinkSpec } from '../../lib/profile';
 import { linkConfigSchema, type LinkConfig, type LinkConfigInput } from './config';
 import { DelayLine, type Item, type ReleaseTiming } from './delay-line';
-import { deriveSeed, exponentialSampler, mulberry32 } from './random';
+import { deriveSeed, mulberry32 } from '../../lib/random';
+import { exponentialSampler } from './random';
 
 /** How long dialling the target may take before the target counts as unreachable. */
 export const CONNECT_TIMEOUT_MS = 10_000;
