@@ -97,9 +97,12 @@ export async function runLocal(options: LocalRunOptions, progress: Progress): Pr
       `the run failed in ${result.lastState}: ${cause}`,
     );
   }
-  await recordRun(history, runId, analysis.report, { log: note }).catch((error: unknown) =>
-    progress.warn(`history: could not record the run: ${(error as Error).message}`),
-  );
+  try {
+    const { trend } = await recordRun(history, runId, analysis.report);
+    if (trend !== null) note(`history: ${trend.trend.runs.length} run(s) in ${trend.files.html}`);
+  } catch (error) {
+    progress.warn(`history: could not record the run: ${(error as Error).message}`);
+  }
   return { runId, runDir, endedBy, analysis };
 }
 
