@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: every benchmark, a table of figures on stdout, and bench/out/figures.json.
- * `npm run bench -- <section…>` runs only some sections (clock, ws, link, agents, analysis).
+ * `npm run bench -- <section…>` runs only some sections (clock, ws, link, agents, analysis);
+ * `--reference-seconds <s>` shortens the agents' reference-rate run (default 60 s, as the seed study).
  */
 import '../lib/shims';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
+import { benchAgents } from './agents';
 import { benchAnalysis } from './analysis';
 import { benchClock } from './clock';
 import { benchLink } from './link';
@@ -14,10 +16,16 @@ import type { BenchFigure } from './figures';
 import { workers } from './workers';
 import { benchWsReference } from './ws-reference';
 
-const sections: Record<string, () => Promise<BenchFigure[]>> = {
+interface BenchOptions {
+  referenceSeconds: number | undefined;
+}
+
+/** A section gets the figures measured before it in this invocation (the agents reuse the ws reference). */
+const sections: Record<string, (previous: BenchFigure[], options: BenchOptions) => Promise<BenchFigure[]>> = {
   clock: () => benchClock(),
-  ws: benchWsReference,
+  ws: () => benchWsReference(),
   link: () => benchLink(),
+  agents: (previous, options) => benchAgents({ previous, referenceSeconds: options.referenceSeconds }),
   analysis: () => benchAnalysis(),
 };
 
@@ -27,7 +35,30 @@ function formatValue(figure: BenchFigure): string {
   return `${text} ${figure.unit}`;
 }
 
-async function runSections(names: string[]): Promise<void> {
+function formatRatio(figure: BenchFigure): string {
+  const ratio = figure.conditions.ratio_to_ws;
+  return typeof ratio === 'number' ? `${ratio.toPrecision(3)}×ws` : '';
+}
+
+function parseArgs(argv: string[]): { names: string[]; options: BenchOptions } {
+  const names: string[] = [];
+  const options: BenchOptions = { referenceSeconds: undefined };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    if (arg === '--reference-seconds') {
+      const seconds = Number(argv[(i += 1)]);
+      if (!(seconds > 0)) throw new Error('--reference-seconds needs a number of seconds above 0');
+      options.referenceSeconds = seconds;
+    } else if (arg.startsWith('--')) {
+      throw new Error(`unknown option ${arg}`);
+    } else {
+      names.push(arg);
+    }
+  }
+  return { names: names.length > 0 ? names : Object.keys(sections), options };
+}
+
+async function runSections(names: string[], options: BenchOptions): Promise<void> {
   const figures: BenchFigure[] = [];
   for (const name of names) {
     const section = sections[name];
@@ -35,12 +66,12 @@ async function runSections(names: string[]): Promise<void> {
       throw new Error(`unknown section "${name}": one of ${Object.keys(sections).join(', ')}`);
     process.stderr.write(`• bench ${name}…\n`);
     const started = Date.now();
-    const result = await section();
+    const result = await section(figures, options);
     process.stderr.write(`  ${name}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     figures.push(...result);
     for (const f of result)
       process.stdout.write(
-        `${f.name.padEnd(48)} ${formatValue(f).padStart(16)}  ${f.target ? `${f.target.met ? 'met' : 'MISSED'}: ${f.target.text}` : ''}\n`,
+        `${f.name.padEnd(44)} ${formatValue(f).padStart(20)} ${formatRatio(f).padStart(10)}  ${f.target ? `${f.target.met ? 'met' : 'MISSED'}: ${f.target.text}` : ''}\n`,
       );
   }
   const outDir = join(projectRoot(), 'bench', 'out');
@@ -60,7 +91,10 @@ async function main(argv: string[]): Promise<void> {
     await worker(JSON.parse(argv[2] ?? '{}') as Record<string, unknown>);
     return;
   }
-  await runSections(argv.length > 0 ? argv : Object.keys(sections));
+  // Leave through process.exit, so that the 'exit' handlers kill the processes a section started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  const { names, options } = parseArgs(argv);
+  await runSections(names, options);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -5,8 +5,10 @@
 import type { Distribution } from '../lib/stats';
 import type { BenchFigure } from './figures';
 import { pinningNote, startWorker } from './harness';
+import { benchTrade } from './workers';
 
-export const MESSAGE_BYTES = 170;
+/** The size of the messages every bench section sends (a raw-stream trade with µs times). */
+export const MESSAGE_BYTES = benchTrade(1_000_000_000, 1_700_000_000_000_000).length;
 
 /** Sends `count` messages from a plain ws server to `clients` plain ws clients; returns what the first client saw. */
 export async function plainHop(options: { count: number; rate: number; clients?: number; burst?: number }) {

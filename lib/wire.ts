@@ -10,16 +10,39 @@ export function encodeRelayFrame(stampNs: bigint, raw: string): string {
   return `${stampNs} ${raw}`;
 }
 
+/** RFC 6455 §5.2: FIN + text opcode. */
+const FIN_TEXT = 0x81;
+/** The MASK bit of the second header byte (every client frame must carry it). */
+const MASK_BIT = 0x80;
+
 /**
- * Builds a relay frame from the message's raw bytes (the forwarder's hot path): one buffer, the
- * exchange's bytes copied once, no decoding to a string and back.
+ * The relay frame as a complete client-to-server WebSocket text frame (RFC 6455 §5.2), ready to be
+ * written to the relay socket as it is: the forwarder's hot path builds it once per exchange message
+ * — the exchange's bytes copied once, no decoding, no JSON — and hands the same bytes to every
+ * receiver, with no per-receiver framing. The masking key is all zeros, so the payload stays as it
+ * is: the mask protects HTTP intermediaries a browser may cross (RFC 6455 §10.3), and the relay is
+ * a direct link between our own hosts; `ws` skips unmasking an all-zero key.
  */
-export function encodeRelayFrameBytes(stampNs: bigint, raw: Buffer): Buffer {
+export function encodeRelayWsFrame(stampNs: bigint, raw: Buffer): Buffer {
   const stamp = stampNs.toString();
-  const frame = Buffer.allocUnsafe(stamp.length + 1 + raw.length);
-  frame.write(stamp, 0, 'latin1');
-  frame[stamp.length] = 0x20;
-  raw.copy(frame, stamp.length + 1);
+  const payload = stamp.length + 1 + raw.length;
+  const lengthBytes = payload < 126 ? 0 : payload < 65_536 ? 2 : 8;
+  const header = 2 + lengthBytes + 4;
+  const frame = Buffer.allocUnsafe(header + payload);
+  frame[0] = FIN_TEXT;
+  if (lengthBytes === 0) {
+    frame[1] = MASK_BIT | payload;
+  } else if (lengthBytes === 2) {
+    frame[1] = MASK_BIT | 126;
+    frame.writeUInt16BE(payload, 2);
+  } else {
+    frame[1] = MASK_BIT | 127;
+    frame.writeBigUInt64BE(BigInt(payload), 2);
+  }
+  frame.writeUInt32BE(0, 2 + lengthBytes);
+  frame.write(stamp, header, 'latin1');
+  frame[header + stamp.length] = 0x20;
+  raw.copy(frame, header + stamp.length + 1);
   return frame;
 }
 

@@ -1,18 +1,20 @@
 /**
  * The forwarder (Tokyo role): one exchange feed, each message stamped on arrival and relayed as
- * `<stampNs> <raw>` to every receiver it is connected to (fan-out). Per message: one frame buffer
- * built from the exchange's bytes (no decoding, no JSON), the same buffer handed to each receiver.
+ * `<stampNs> <raw>` to every receiver it is connected to (fan-out). Per message: one complete
+ * WebSocket frame built from the exchange's bytes (no decoding, no JSON), the same bytes handed to
+ * each receiver (see ./fan-out.ts for how a burst is batched).
  */
 import { mkdir } from 'node:fs/promises';
 import type { AgentHandle } from '../../lib/agent';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { ResourceSampler } from '../../lib/resources';
 import { describeIssues } from '../../lib/profile';
-import { encodeRelayFrameBytes } from '../../lib/wire';
+import { encodeRelayWsFrame } from '../../lib/wire';
 import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
 import { feedOptions, resolveToken } from '../common/config';
 import { ExchangeFeed, type FeedCounters } from '../common/feed';
 import { forwarderConfigSchema, type ForwarderConfigInput } from './config';
+import { RelayFanOut } from './fan-out';
 import { RelayLink, type RelayLinkStatus } from './relay-link';
 
 export interface ForwarderCounters {
@@ -63,14 +65,14 @@ export async function startForwarder(
         events: { warning: warn, fatal: fail, log },
       }),
   );
+  const fanOut = new RelayFanOut(links);
   let msgsIn = 0;
   const feed = new ExchangeFeed({
     ...feedOptions(config),
     clock: io.clock,
     onMessage: (data, stampNs) => {
       msgsIn += 1;
-      const frame = encodeRelayFrameBytes(stampNs, data);
-      for (let i = 0; i < links.length; i += 1) (links[i] as RelayLink).send(frame);
+      fanOut.relay(encodeRelayWsFrame(stampNs, data));
     },
     events: { warning: warn, fatal: fail, log: (line) => log(line) },
   });

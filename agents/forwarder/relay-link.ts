@@ -21,18 +21,6 @@ import {
 } from '../common/feed';
 import { startHeartbeat } from '../common/heartbeat';
 
-/** Frames go out as text frames (the relay frame is text: a stamp and the exchange's JSON). */
-const TEXT_FRAME = { binary: false } as const;
-
-/**
- * An all-zero masking key: ws then skips masking (and the copy it needs) on each send. The mask
- * guards against cache poisoning of HTTP intermediaries that browsers may cross (RFC 6455 §10.3);
- * the relay is a direct link between our own hosts, where it only costs a copy per frame per receiver.
- */
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
-}
-
 export interface RelayLinkEvents {
   warning(error: FeedpathError): void;
   fatal(error: FeedpathError): void;
@@ -73,8 +61,8 @@ export class RelayLink {
   /** The most unsent data seen before a send, bytes: shows the bound holds. */
   maxBuffered = 0;
   private ws: WebSocket | undefined;
+  /** The open connection's TCP socket (relay frames are written to it directly, see send). */
   private socket: Socket | undefined;
-  private corked = false;
   private open = false;
   private stopped = false;
   private consecutiveRejections = 0;
@@ -100,35 +88,33 @@ export class RelayLink {
     this.connect();
   }
 
-  /** Sends one frame, or drops it; never blocks, never buffers more than the bound. */
-  send(frame: Buffer): void {
-    if (!this.open) {
-      this.dropped += 1;
+  /**
+   * Sends `frames` relay frames — complete WebSocket frames (lib/wire `encodeRelayWsFrame`), one or
+   * several back to back in `bytes` — in one write, or drops them; never blocks, never buffers more
+   * than the bound.
+   *
+   * The bytes go to the socket under `ws`, not through `ws.send`, which would frame every message
+   * again for every receiver (a header buffer and two writes per frame and receiver). That is safe:
+   * `ws` writes whole frames too, and of its own sends only control frames (ping, pong, close)
+   * here, so frames never interleave; `ws.bufferedAmount` counts these bytes as well.
+   */
+  send(bytes: Buffer, frames = 1): void {
+    const socket = this.socket;
+    const ws = this.ws as WebSocket;
+    if (!this.open || socket === undefined || ws.readyState !== WebSocket.OPEN) {
+      this.dropped += frames;
       return;
     }
-    const ws = this.ws as WebSocket;
     const buffered = ws.bufferedAmount;
     if (buffered > this.maxBuffered) this.maxBuffered = buffered;
     if (buffered > this.options.maxBufferedBytes) {
       this.cutOff(buffered);
-      this.dropped += 1;
+      this.dropped += frames;
       return;
     }
-    if (!this.corked) {
-      // Frames handed over in one turn of the event loop (the messages of one exchange read) leave
-      // in one writev instead of one syscall each; the socket is uncorked as soon as the turn ends.
-      this.corked = true;
-      this.socket?.cork();
-      process.nextTick(this.uncork);
-    }
-    ws.send(frame, TEXT_FRAME);
-    this.relayed += 1;
+    socket.write(bytes);
+    this.relayed += frames;
   }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket?.uncork();
-  };
 
   status(): RelayLinkStatus {
     return {
@@ -166,15 +152,15 @@ export class RelayLink {
       perMessageDeflate: false,
       handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
       headers: { [RELAY_TOKEN_HEADER]: this.options.token },
-      generateMask: zeroMask,
     });
     this.ws = ws;
     let opened = false;
     let status: number | undefined;
     let lastError = '';
     let stopHeartbeat: (() => void) | undefined;
+    let socket: Socket | undefined;
     ws.on('upgrade', (res) => {
-      this.socket = res.socket as Socket;
+      socket = res.socket as Socket;
     });
     ws.on('unexpected-response', (_req, res) => {
       status = res.statusCode;
@@ -188,6 +174,7 @@ export class RelayLink {
       }
       opened = true;
       this.open = true;
+      this.socket = socket;
       this.openedAt = Date.now();
       this.connects += 1;
       this.consecutiveRejections = 0;
@@ -207,6 +194,7 @@ export class RelayLink {
     });
     ws.on('close', () => {
       this.open = false;
+      this.socket = undefined;
       stopHeartbeat?.();
       if (this.stopped) return;
       if (opened) {
@@ -230,6 +218,7 @@ export class RelayLink {
   private cutOff(buffered: number): void {
     this.cutoffs += 1;
     this.open = false;
+    this.socket = undefined;
     this.options.events.warning(
       new FeedpathError(
         ErrorCode.receiverSlow,

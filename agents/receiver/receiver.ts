@@ -274,7 +274,10 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
         server.closeAllConnections();
         await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
       }
-      for (const recorder of recorders.values()) await recorder.writer.close();
+      for (const recorder of recorders.values()) {
+        recorder.drain();
+        await recorder.writer.close();
+      }
       const status = counters();
       const metrics = await sampler.stop({ paths: status.paths, relay: status.relay, feed: status.feed });
       await writePathSummaries(config.outDir, paths);

@@ -1,6 +1,13 @@
 /**
  * One path's recording: parse each arrival (already stamped), track loss per stream, append the
  * sample to the path's CSV. Malformed and unknown messages are counted, never fatal.
+ *
+ * Stamp first, record later: an arrival is only queued with its stamp, and the queue is parsed and
+ * written in slices of at most {@link SLICE_MS} on the event loop's check phase. So every message a
+ * socket read brings is stamped before any is parsed, and between slices the loop reads the
+ * sockets again: during a burst a message waits at most a slice for its stamp instead of for the
+ * parsing of everything before it (735 trades in one millisecond would otherwise be stamped over
+ * the ~3 ms their parsing takes, and the receiver's slowness would be recorded as the network's).
  */
 import { createLossTracker, parseMessage, type LossTracker } from '../../lib/binance';
 import { decodeRelayFrame } from '../../lib/wire';
@@ -19,6 +26,16 @@ export interface PathStatus {
   streams: Record<string, { samples: number; lost: number | null }>;
 }
 
+/** A slice of queued arrivals is parsed for at most this long before the sockets are read again. */
+export const SLICE_MS = 0.25;
+/** The clock is looked at every this many arrivals within a slice. */
+const SLICE_CHECK_EVERY = 16;
+/**
+ * Arrivals waiting to be recorded, at most (a burst of several thousand fits; beyond, each new
+ * arrival first records the oldest one).
+ */
+export const MAX_QUEUED = 8192;
+
 interface StreamState {
   tracker: LossTracker;
   samples: number;
@@ -32,6 +49,13 @@ export class PathRecorder {
   unknown = 0;
   control = 0;
   private readonly streams = new Map<string, StreamState>();
+  /** Arrivals not yet parsed, in order (a ring): bytes, stamp, whether it is a relay frame. */
+  private readonly queued: (Buffer | undefined)[] = new Array<Buffer | undefined>(MAX_QUEUED);
+  private readonly queuedStamps: bigint[] = new Array<bigint>(MAX_QUEUED).fill(0n);
+  private readonly queuedFramed = new Uint8Array(MAX_QUEUED);
+  private head = 0;
+  private size = 0;
+  private scheduled = false;
 
   constructor(
     readonly path: PathName,
@@ -40,13 +64,62 @@ export class PathRecorder {
 
   /** A baseline arrival: the exchange's message as received. */
   recordMessage(data: Buffer, receiverNs: bigint): void {
-    this.messages += 1;
-    this.record(data.toString(), receiverNs, undefined);
+    this.enqueue(data, receiverNs, false);
   }
 
   /** A backbone arrival: a relay frame `<forwarder stamp> <raw>`. */
   recordFrame(data: Buffer, receiverNs: bigint): void {
+    this.enqueue(data, receiverNs, true);
+  }
+
+  /** Parses and writes everything queued, now (before the files close, and for exact counts). */
+  drain(): void {
+    while (this.size > 0) this.processNext();
+  }
+
+  private enqueue(data: Buffer, receiverNs: bigint, framed: boolean): void {
     this.messages += 1;
+    // A full queue means the receiver is overloaded: record the oldest now, so the queue stays
+    // bounded and TCP's backpressure reaches the sender instead of our memory growing.
+    if (this.size === MAX_QUEUED) this.processNext();
+    const at = (this.head + this.size) % MAX_QUEUED;
+    this.queued[at] = data;
+    this.queuedStamps[at] = receiverNs;
+    this.queuedFramed[at] = framed ? 1 : 0;
+    this.size += 1;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.slice);
+    }
+  }
+
+  private readonly slice = (): void => {
+    this.scheduled = false;
+    const deadline = performance.now() + SLICE_MS;
+    let n = 0;
+    while (this.size > 0) {
+      this.processNext();
+      n += 1;
+      if (n % SLICE_CHECK_EVERY === 0 && performance.now() >= deadline) break;
+    }
+    if (this.size > 0) {
+      this.scheduled = true;
+      setImmediate(this.slice);
+    }
+  };
+
+  private processNext(): void {
+    const at = this.head;
+    const data = this.queued[at] as Buffer;
+    const receiverNs = this.queuedStamps[at] as bigint;
+    const framed = this.queuedFramed[at] === 1;
+    this.queued[at] = undefined;
+    this.head = (at + 1) % MAX_QUEUED;
+    this.size -= 1;
+    if (!framed) {
+      this.record(data.toString(), receiverNs, undefined);
+      return;
+    }
     const frame = decodeRelayFrame(data.toString());
     if (frame === undefined) {
       this.malformed += 1;
@@ -83,7 +156,9 @@ export class PathRecorder {
     });
   }
 
+  /** The path's counts so far (queued arrivals are recorded first). */
   status(): PathStatus {
+    this.drain();
     let lost: number | null = null;
     let duplicates = 0;
     const streams: PathStatus['streams'] = {};
