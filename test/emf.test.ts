@@ -1,8 +1,22 @@
-/** The analyze Lambda's CloudWatch metrics: the exact Embedded Metric Format document. */
-import { emfDocument, writeEmf } from '../lib/metrics-emf';
+/** The analyze Lambda's CloudWatch metrics: the exact Embedded Metric Format document on stdout. */
+import { writeEmf } from '../lib/metrics-emf';
+import type { HistoryRecord } from '../lib/history/record';
 import { syntheticRecord } from './history-fixtures';
 
-const TIMESTAMP = Date.parse('2026-01-01T00:05:00Z');
+// CloudWatch takes EMF timestamps from 14 days back to 2 hours ahead (Powertools warns outside).
+const TIMESTAMP = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+
+/** Runs writeEmf and returns what it wrote to stdout, line by line. */
+function emfLines(record: HistoryRecord): { written: boolean; lines: string[] } {
+  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const written = writeEmf(record, { timestamp: TIMESTAMP });
+    const text = stdout.mock.calls.map(([chunk]) => String(chunk)).join('');
+    return { written, lines: text.split('\n').filter((line) => line !== '') };
+  } finally {
+    stdout.mockRestore();
+  }
+}
 
 describe('EMF metrics', () => {
   it('writes a paired run as one document: namespace, dimension sets, units and values', () => {
@@ -19,16 +33,14 @@ describe('EMF metrics', () => {
       paired_median_delta_ms: -1.1,
       backbone_first_share: 0.81,
     };
-    const lines: string[] = [];
 
     // act
-    const written = writeEmf(record, (line) => lines.push(line), { timestamp: TIMESTAMP });
+    const { written, lines } = emfLines(record);
 
-    // assert
+    // assert: one line that is the JSON document itself (no log prefix)
     expect(written).toBe(true);
     expect(lines).toHaveLength(1);
-    expect(lines[0]?.endsWith('}\n')).toBe(true);
-    expect(lines[0]?.trimEnd()).not.toContain('\n');
+    expect(lines[0]?.startsWith('{"_aws":')).toBe(true);
     expect(JSON.parse(lines[0] ?? '')).toEqual({
       _aws: {
         Timestamp: TIMESTAMP,
@@ -36,8 +48,8 @@ describe('EMF metrics', () => {
           {
             Namespace: 'Feedpath',
             Dimensions: [
-              ['ForwarderRegion', 'ReceiverRegion', 'Stream'],
-              ['ForwarderRegion', 'ReceiverRegion'],
+              ['service', 'ForwarderRegion', 'ReceiverRegion', 'Stream'],
+              ['service', 'ForwarderRegion', 'ReceiverRegion'],
             ],
             Metrics: [
               { Name: 'PairedMedianDeltaMs', Unit: 'Milliseconds' },
@@ -52,6 +64,7 @@ describe('EMF metrics', () => {
           },
         ],
       },
+      service: 'feedpath',
       ForwarderRegion: 'ap-northeast-1',
       ReceiverRegion: 'eu-central-1',
       Stream: 'btcusdt@trade,ethusdt@trade',
@@ -82,14 +95,18 @@ describe('EMF metrics', () => {
       backbone_first_share: null,
     };
 
-    const document = emfDocument(record, { timestamp: TIMESTAMP });
+    const { lines } = emfLines(record);
+    const document = JSON.parse(lines[0] ?? '{}') as {
+      _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] };
+    };
 
-    expect(document?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual([
+    expect(lines).toHaveLength(1);
+    expect(document._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual([
       'BaselineMedianMs',
       'BaselineP99Ms',
       'BaselineLost',
     ]);
-    expect(Object.keys(document ?? {}).filter((k) => /Ms$|Lost$|Share$/.test(k))).toEqual([
+    expect(Object.keys(document).filter((k) => /Ms$|Lost$|Share$/.test(k))).toEqual([
       'BaselineMedianMs',
       'BaselineP99Ms',
       'BaselineLost',
@@ -97,9 +114,9 @@ describe('EMF metrics', () => {
   });
 
   it('writes nothing for a failed run', () => {
-    const lines: string[] = [];
+    const { written, lines } = emfLines(syntheticRecord(2, { failed: true }));
 
-    expect(writeEmf(syntheticRecord(2, { failed: true }), (line) => lines.push(line))).toBe(false);
+    expect(written).toBe(false);
     expect(lines).toEqual([]);
   });
 });

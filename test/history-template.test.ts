@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENDED_STATUSES, failedHistoryRecord } from '../lib/history';
-import { EMF_DIMENSIONS, EMF_NAMESPACE } from '../lib/metrics-emf';
+import { EMF_DIMENSIONS, EMF_NAMESPACE, EMF_SERVICE } from '../lib/metrics-emf';
 
 // osls ships no types; this is the function serverless uses for `${file(…yml)}`.
 const parseServerlessFile = require('osls/lib/utils/fs/parse') as (path: string, contents: string) => unknown;
@@ -199,6 +199,7 @@ describe('cloudformation/history.yml', () => {
       Namespace: EMF_NAMESPACE,
       MetricName: 'PairedMedianDeltaMs',
       Dimensions: [
+        { Name: 'service', Value: EMF_SERVICE },
         { Name: 'ForwarderRegion', Value: 'ap-northeast-1' },
         { Name: 'ReceiverRegion', Value: 'eu-central-1' },
       ],
