@@ -18,70 +18,111 @@ export function pinningNote(): string {
   return hasTaskset ? 'taskset, one core per process' : 'not pinned (no taskset)';
 }
 
-export interface LineProcess {
-  child: ChildProcess;
-  /** Resolves with the next parsed JSON line that satisfies `match`. */
-  next<T = Record<string, unknown>>(
-    match: (line: Record<string, unknown>) => boolean,
-    timeoutMs: number,
-  ): Promise<T>;
-  exited: Promise<number | null>;
-  kill(): void;
+export type Json = Record<string, unknown>;
+
+/** No wait on a process' output may hang the benchmark. */
+const STOP_TIMEOUT_MS = 30_000;
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const running = new Set<ChildProcess>();
+let cleanupInstalled = false;
+
+/** Kills every process the benchmark started that is still running (on exit, too). */
+function killAll(): void {
+  for (const child of running) child.kill('SIGKILL');
 }
 
-/** Starts a process whose stdout is JSON lines. */
-export function startLines(command: string, args: string[], label: string): LineProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: (() => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      return;
+/** A child process whose stdout is JSON lines; stderr is kept (its tail explains a failure). */
+export class Proc {
+  readonly lines: Json[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private stderrTail = '';
+  private done = false;
+
+  constructor(
+    readonly label: string,
+    command: string,
+    args: string[],
+  ) {
+    if (!cleanupInstalled) {
+      cleanupInstalled = true;
+      process.once('exit', killAll);
     }
-    for (const wake of waiters.splice(0)) wake();
-  });
-  let exitedFlag = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
-      exitedFlag = true;
-      for (const wake of waiters.splice(0)) wake();
-      resolve(code);
-    }),
-  );
-  return {
-    child,
-    exited,
-    kill: () => child.kill('SIGKILL'),
-    next<T>(match: (line: Record<string, unknown>) => boolean, timeoutMs: number): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      return new Promise<T>((resolve, reject) => {
-        const look = (): void => {
-          const index = lines.findIndex(match);
-          if (index >= 0) {
-            resolve(lines.splice(index, 1)[0] as T);
-            return;
-          }
-          if (exitedFlag) return reject(new Error(`${label} exited before the expected line`));
-          if (Date.now() > deadline)
-            return reject(new Error(`${label}: no expected line within ${timeoutMs} ms`));
-          waiters.push(look);
-          setTimeout(look, Math.max(10, deadline - Date.now())).unref();
-        };
-        look();
-      });
-    },
-  };
+    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(this.child);
+    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-4_000);
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as Json);
+      } catch {
+        // not a report line
+      }
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code) => {
+        this.done = true;
+        running.delete(this.child);
+        resolve(code);
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** The first line so far that matches, or the next one; fails on exit or after `timeoutMs`. */
+  async waitFor(match: (line: Json) => boolean, what: string, timeoutMs: number): Promise<Json> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.find(match);
+      if (line !== undefined) return line;
+      if (this.done) throw this.failure(`exited before ${what}`);
+      if (Date.now() > deadline) throw this.failure(`no ${what} within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+
+  /** The last line so far that matches. */
+  latest(match: (line: Json) => boolean): Json | undefined {
+    return this.lines.findLast(match);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`); returns the `done` event if any. */
+  async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<Json | undefined> {
+    if (!this.done) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    return this.latest((l) => l.event === 'done');
+  }
+
+  kill(): void {
+    if (!this.done) this.child.kill('SIGKILL');
+  }
+
+  failure(message: string): Error {
+    return new Error(`${this.label}: ${message}${this.stderrTail ? `\n${this.stderrTail}` : ''}`);
+  }
 }
 
 /** Starts a benchmark worker (bench/workers.ts) pinned to a core. */
-export function startWorker(name: string, args: Record<string, unknown>, core?: number): LineProcess {
+export function startWorker(name: string, args: Json, core?: number): Proc {
   const { command, args: argv } = pinned(core, process.execPath, [
     process.argv[1] as string,
     '--worker',
     name,
     JSON.stringify(args),
   ]);
-  return startLines(command, argv, name);
+  return new Proc(name, command, argv);
 }

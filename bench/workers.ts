@@ -109,7 +109,7 @@ export interface BurstFigures {
 }
 
 /** The bursts at the end of a run: the last `bursts` groups of `burstSize` messages. */
-function burstFigures(
+export function burstFigures(
   stampsNs: Float64Array,
   latenciesUs: Float64Array,
   received: number,
@@ -221,7 +221,7 @@ function delay(ms: number): Promise<void> {
  * ({@link benchTrade}, ids from 1, E = send time in µs) are built as ready frames in bulk and
  * written straight to the TCP sockets, one write per batch. Once `clients` are connected (and on
  * {@link START_SIGNAL} with `waitSignal`) it plays `phases` in order; then prints
- * `{done, sent, burstEs}` (each burst's E) and lingers `lingerMs`.
+ * `{done, sent, burstSendUs}` (per burst, E → the write's return) and lingers `lingerMs`.
  */
 async function frames(args: WorkerArgs): Promise<void> {
   exitAfter(Number(args.maxLifeMs ?? 300_000));
@@ -249,7 +249,6 @@ async function frames(args: WorkerArgs): Promise<void> {
   await started;
 
   let sent = 0;
-  const burstEs: number[] = [];
   /** Per burst, from taking E to the write's return: what the generator adds to the latency. */
   const burstSendUs: number[] = [];
   // Compiled before the first burst, so that stamping E is not followed by a cold loop.
@@ -275,7 +274,6 @@ async function frames(args: WorkerArgs): Promise<void> {
       const offsets = standInOffsets(buffer);
       const eventTimeUs = clock.nowUs();
       patchDigits(buffer, offsets, String(eventTimeUs));
-      burstEs.push(eventTimeUs);
       writeAll(buffer, phase.count);
       burstSendUs.push(clock.nowUs() - eventTimeUs);
     } else if ((phase.rate ?? 0) <= 0) {
@@ -306,7 +304,7 @@ async function frames(args: WorkerArgs): Promise<void> {
     }
   }
   while (sockets.some((s) => s.writableLength > 0 && !s.destroyed)) await delay(20);
-  print({ done: true, sent, burstEs, burstSendUs });
+  print({ done: true, sent, burstSendUs });
   await delay(Number(args.lingerMs ?? 2_000));
   process.exit(0);
 }

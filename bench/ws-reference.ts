@@ -18,16 +18,19 @@ export async function plainHop(options: { count: number; rate: number; clients?:
     { count: options.count, rate: options.rate, clients, burst: options.burst ?? 1 },
     0,
   );
-  const { port } = await server.next<{ port: number }>((l) => l.ready === true, 10_000);
+  const { port } = await server.waitFor((l) => l.ready === true, 'ready', 10_000);
   const sinks = Array.from({ length: clients }, () =>
     startWorker('sink', { url: `ws://127.0.0.1:${port}`, count: options.count, timeoutMs: 120_000 }, 1),
   );
   const results = await Promise.all(
-    sinks.map((s) =>
-      s.next<{ received: number; latency: Distribution | null; firstNs: string; lastNs: string }>(
-        (l) => 'received' in l,
-        180_000,
-      ),
+    sinks.map(
+      (s) =>
+        s.waitFor((l) => 'received' in l, 'result', 180_000) as Promise<{
+          received: number;
+          latency: Distribution | null;
+          firstNs: string;
+          lastNs: string;
+        }>,
     ),
   );
   server.kill();

@@ -96,10 +96,10 @@ export class SampleWriter {
   }
 
   /** Creates (truncates) the file and writes the header. */
-  static async create(path: string, options: { flushIntervalMs?: number; flushBytes?: number } = {}) {
+  static async create(path: string, options: { flushIntervalMs?: number; chunkBytes?: number } = {}) {
     const file = await open(path, 'w');
     await file.write(`${CSV_HEADER}\n`);
-    return new SampleWriter(file, path, options.flushIntervalMs ?? 250, options.flushBytes ?? CHUNK_BYTES);
+    return new SampleWriter(file, path, options.flushIntervalMs ?? 250, options.chunkBytes ?? CHUNK_BYTES);
   }
 
   append(sample: Sample): void {

@@ -1,5 +1,5 @@
 /**
- * The receiver's hot path (issue 5): arrivals stamped first and recorded later in slices, with a
+ * The receiver's hot path: arrivals stamped first and recorded later in slices, with a
  * bounded queue; rows copied into byte chunks on their way to the CSV — and every sample kept,
  * in order, with the stamp it arrived with.
  */
@@ -33,7 +33,7 @@ describe('path recorder', () => {
     const { recorder: r, file } = await recorder('baseline');
     const stamps = [5n, 7n, 11n].map((n) => BigInt(E_US) * 1000n + n * 1000n);
 
-    stamps.forEach((stamp, i) => r.recordMessage(trade(i + 1), stamp));
+    stamps.forEach((stamp, i) => r.arrive(trade(i + 1), stamp));
     const parsedAtOnce = r.samples;
     await waitFor(() => r.samples === 3, 'the queue to be recorded');
     await r.writer.close();
@@ -48,8 +48,8 @@ describe('path recorder', () => {
     const { recorder: r, file } = await recorder('backbone');
     const forwarderNs = BigInt(E_US) * 1000n + 100_000n;
 
-    r.recordFrame(Buffer.from(encodeRelayFrame(forwarderNs, trade(1).toString())), forwarderNs + 50_000n);
-    r.recordFrame(Buffer.from('not a relay frame'), forwarderNs + 60_000n);
+    r.arrive(Buffer.from(encodeRelayFrame(forwarderNs, trade(1).toString())), forwarderNs + 50_000n);
+    r.arrive(Buffer.from('not a relay frame'), forwarderNs + 60_000n);
     r.drain();
     await r.writer.close();
 
@@ -69,7 +69,7 @@ describe('path recorder', () => {
     const { recorder: r, file } = await recorder('baseline');
     const count = MAX_QUEUED + 500;
 
-    for (let id = 1; id <= count; id += 1) r.recordMessage(trade(id), BigInt(E_US + id) * 1000n);
+    for (let id = 1; id <= count; id += 1) r.arrive(trade(id), BigInt(E_US + id) * 1000n);
     const recordedWithoutYielding = r.samples;
     r.drain();
     await r.writer.close();
@@ -83,7 +83,7 @@ describe('path recorder', () => {
   it('reports exact counts: status() records what is still queued', async () => {
     const { recorder: r } = await recorder('baseline');
 
-    for (let id = 1; id <= 10; id += 1) r.recordMessage(trade(id), BigInt(E_US + id) * 1000n);
+    for (let id = 1; id <= 10; id += 1) r.arrive(trade(id), BigInt(E_US + id) * 1000n);
 
     expect(r.status()).toMatchObject({ samples: 10, lost: 0 });
     expect(r.messages).toBe(10);
@@ -104,7 +104,7 @@ describe('sample writer', () => {
 
   it('writes every row, byte for byte, across many chunks', async () => {
     const file = join(await tempDir('writer'), 'rows.csv');
-    const writer = await SampleWriter.create(file, { flushBytes: 1_000 });
+    const writer = await SampleWriter.create(file, { chunkBytes: 1_000 });
     const samples = Array.from({ length: 2_000 }, (_, i) => sample(i + 1));
 
     for (const s of samples) writer.append(s);
@@ -116,7 +116,7 @@ describe('sample writer', () => {
 
   it('writes a row longer than a chunk whole, in its place, and non-ASCII text as UTF-8', async () => {
     const file = join(await tempDir('writer-long'), 'rows.csv');
-    const writer = await SampleWriter.create(file, { flushBytes: 200 });
+    const writer = await SampleWriter.create(file, { chunkBytes: 200 });
     const samples = [sample(1), sample(2, `s${'x'.repeat(300)}`), sample(3, 'ünïcode@trade'), sample(4)];
 
     for (const s of samples) writer.append(s);

@@ -1,5 +1,5 @@
 /**
- * The forwarder's hot path (issue 5): relay frames built once as complete WebSocket frames, the
+ * The forwarder's hot path: relay frames built once as complete WebSocket frames, the
  * first of a turn sent at once and the rest of the turn batched — and nothing of a message or its
  * stamp lost or reordered on the way.
  */

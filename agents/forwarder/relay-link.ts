@@ -61,9 +61,8 @@ export class RelayLink {
   /** The most unsent data seen before a send, bytes: shows the bound holds. */
   maxBuffered = 0;
   private ws: WebSocket | undefined;
-  /** The open connection's TCP socket (relay frames are written to it directly, see send). */
+  /** The open connection's TCP socket (relay frames are written to it directly, see send); set while connected. */
   private socket: Socket | undefined;
-  private open = false;
   private stopped = false;
   private consecutiveRejections = 0;
   private consecutiveFailures = 0;
@@ -81,7 +80,7 @@ export class RelayLink {
   }
 
   get connected(): boolean {
-    return this.open;
+    return this.socket !== undefined;
   }
 
   start(): void {
@@ -101,7 +100,8 @@ export class RelayLink {
   send(bytes: Buffer, frames = 1): void {
     const socket = this.socket;
     const ws = this.ws as WebSocket;
-    if (!this.open || socket === undefined || ws.readyState !== WebSocket.OPEN) {
+    // Not connected, or closing (a close frame is on its way: nothing may follow it).
+    if (socket === undefined || ws.readyState !== WebSocket.OPEN) {
       this.dropped += frames;
       return;
     }
@@ -119,7 +119,7 @@ export class RelayLink {
   status(): RelayLinkStatus {
     return {
       receiver: this.address,
-      connected: this.open,
+      connected: this.connected,
       relayed: this.relayed,
       dropped: this.dropped,
       cutoffs: this.cutoffs,
@@ -173,7 +173,6 @@ export class RelayLink {
         return;
       }
       opened = true;
-      this.open = true;
       this.socket = socket;
       this.openedAt = Date.now();
       this.connects += 1;
@@ -193,7 +192,6 @@ export class RelayLink {
       lastError = error.message;
     });
     ws.on('close', () => {
-      this.open = false;
       this.socket = undefined;
       stopHeartbeat?.();
       if (this.stopped) return;
@@ -217,7 +215,6 @@ export class RelayLink {
 
   private cutOff(buffered: number): void {
     this.cutoffs += 1;
-    this.open = false;
     this.socket = undefined;
     this.options.events.warning(
       new FeedpathError(

@@ -171,7 +171,7 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
     wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
       ws.on('message', (data: Buffer) => {
         const stampNs = clock.nowNs();
-        backbone.recordFrame(data, stampNs);
+        backbone.arrive(data, stampNs);
       });
       relay.connections += 1;
       relay.accepted += 1;
@@ -201,7 +201,7 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
     feed = new ExchangeFeed({
       ...feedOptions(config),
       clock,
-      onMessage: (data, stampNs) => baseline.recordMessage(data, stampNs),
+      onMessage: (data, stampNs) => baseline.arrive(data, stampNs),
       events: { warning: warn, fatal: (error) => end.fail(error), log },
     });
   }

@@ -49,10 +49,11 @@ export class PathRecorder {
   unknown = 0;
   control = 0;
   private readonly streams = new Map<string, StreamState>();
-  /** Arrivals not yet parsed, in order (a ring): bytes, stamp, whether it is a relay frame. */
+  /** Arrivals not yet parsed, in order (a ring): bytes and stamp. */
   private readonly queued: (Buffer | undefined)[] = new Array<Buffer | undefined>(MAX_QUEUED);
   private readonly queuedStamps: bigint[] = new Array<bigint>(MAX_QUEUED).fill(0n);
-  private readonly queuedFramed = new Uint8Array(MAX_QUEUED);
+  /** Backbone arrivals are relay frames `<forwarder stamp> <raw>`; baseline ones the exchange's messages. */
+  private readonly framed: boolean;
   private head = 0;
   private size = 0;
   private scheduled = false;
@@ -60,16 +61,8 @@ export class PathRecorder {
   constructor(
     readonly path: PathName,
     readonly writer: SampleWriter,
-  ) {}
-
-  /** A baseline arrival: the exchange's message as received. */
-  recordMessage(data: Buffer, receiverNs: bigint): void {
-    this.enqueue(data, receiverNs, false);
-  }
-
-  /** A backbone arrival: a relay frame `<forwarder stamp> <raw>`. */
-  recordFrame(data: Buffer, receiverNs: bigint): void {
-    this.enqueue(data, receiverNs, true);
+  ) {
+    this.framed = path === 'backbone';
   }
 
   /** Parses and writes everything queued, now (before the files close, and for exact counts). */
@@ -77,7 +70,11 @@ export class PathRecorder {
     while (this.size > 0) this.processNext();
   }
 
-  private enqueue(data: Buffer, receiverNs: bigint, framed: boolean): void {
+  /**
+   * An arrival on this path with its stamp: the exchange's message as received (baseline) or a
+   * relay frame (backbone). Only queued here; parsed and written in the next slice.
+   */
+  arrive(data: Buffer, receiverNs: bigint): void {
     this.messages += 1;
     // A full queue means the receiver is overloaded: record the oldest now, so the queue stays
     // bounded and TCP's backpressure reaches the sender instead of our memory growing.
@@ -85,7 +82,6 @@ export class PathRecorder {
     const at = (this.head + this.size) % MAX_QUEUED;
     this.queued[at] = data;
     this.queuedStamps[at] = receiverNs;
-    this.queuedFramed[at] = framed ? 1 : 0;
     this.size += 1;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -112,11 +108,10 @@ export class PathRecorder {
     const at = this.head;
     const data = this.queued[at] as Buffer;
     const receiverNs = this.queuedStamps[at] as bigint;
-    const framed = this.queuedFramed[at] === 1;
     this.queued[at] = undefined;
     this.head = (at + 1) % MAX_QUEUED;
     this.size -= 1;
-    if (!framed) {
+    if (!this.framed) {
       this.record(data.toString(), receiverNs, undefined);
       return;
     }
