@@ -84,6 +84,24 @@ async function withRun<T>(label: string, body: (dir: string, procs: Proc[]) => P
 
 const num = (value: unknown): number => (typeof value === 'number' ? value : NaN);
 
+/** A load generator (bench/workers.ts) for one client on the load core, held until {@link startWhenConnected}. */
+async function startGenerator(
+  procs: Proc[],
+  worker: 'frames' | 'blaster',
+  args: Json,
+): Promise<{ gen: Proc; port: number }> {
+  const gen = startWorker(worker, { ...args, clients: 1, waitSignal: true }, LOAD_CORE);
+  procs.push(gen);
+  const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
+  return { gen, port: num(port) };
+}
+
+/** Lets a generator start once its client is connected. */
+async function startWhenConnected(gen: Proc, client: string): Promise<void> {
+  await gen.waitFor((l) => l.connected === 1, client, READY_TIMEOUT_MS);
+  gen.signal(START_SIGNAL);
+}
+
 /** Samples recorded so far on a receiver path, from its latest `progress`. */
 function recorded(receiver: Proc, path: PathName): number {
   const progress = receiver.latest((l) => l.event === 'progress');
@@ -174,7 +192,8 @@ class ProcSampler {
   private sample(): void {
     const usage = procUsage(this.pid);
     if (usage === undefined) return;
-    if (this.readings.length > 0) this.rss.push(usage.rssMb);
+    // An exited process not yet reaped has a stat but no VmRSS.
+    if (this.readings.length > 0 && Number.isFinite(usage.rssMb)) this.rss.push(usage.rssMb);
     this.readings.push({ cpuS: usage.cpuS, atMs: performance.now() });
   }
 
@@ -248,17 +267,10 @@ interface ReceiverMaxResult {
  */
 async function receiverMax(count: number): Promise<ReceiverMaxResult> {
   return withRun('receiver-max', async (dir, procs) => {
-    const gen = startWorker(
-      'frames',
-      { clients: 1, waitSignal: true, phases: [{ count, rate: 0 }] },
-      LOAD_CORE,
-    );
-    procs.push(gen);
-    const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
-    const receiver = await startAgent('receiver', receiverConfig(num(port), dir), AGENT_CORE);
+    const { gen, port } = await startGenerator(procs, 'frames', { phases: [{ count, rate: 0 }] });
+    const receiver = await startAgent('receiver', receiverConfig(port, dir), AGENT_CORE);
     procs.push(receiver);
-    await gen.waitFor((l) => l.connected === 1, 'receiver connection', READY_TIMEOUT_MS);
-    gen.signal(START_SIGNAL);
+    await startWhenConnected(gen, 'receiver connection');
     await gen.waitFor((l) => l.done === true, 'all sent', 60_000);
     await waitForSamples(receiver, 'baseline', count, 60_000);
     const done = await receiver.stop();
@@ -280,21 +292,10 @@ async function receiverMax(count: number): Promise<ReceiverMaxResult> {
 /** A plain `ws` client (the reference sink) fed by the same generator as {@link receiverMax}. */
 async function wsClientMax(count: number): Promise<number> {
   return withRun('ws-client-max', async (_dir, procs) => {
-    const gen = startWorker(
-      'frames',
-      { clients: 1, waitSignal: true, phases: [{ count, rate: 0 }] },
-      LOAD_CORE,
-    );
-    procs.push(gen);
-    const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
-    const sink = startWorker(
-      'sink',
-      { url: `ws://127.0.0.1:${num(port)}`, count, timeoutMs: 60_000 },
-      AGENT_CORE,
-    );
+    const { gen, port } = await startGenerator(procs, 'frames', { phases: [{ count, rate: 0 }] });
+    const sink = startWorker('sink', { url: `ws://127.0.0.1:${port}`, count, timeoutMs: 60_000 }, AGENT_CORE);
     procs.push(sink);
-    await gen.waitFor((l) => l.connected === 1, 'sink connection', READY_TIMEOUT_MS);
-    gen.signal(START_SIGNAL);
+    await startWhenConnected(gen, 'sink connection');
     const result = await sink.waitFor((l) => 'received' in l, 'sink result', 70_000);
     return num(result.msgsPerS);
   });
@@ -303,13 +304,10 @@ async function wsClientMax(count: number): Promise<number> {
 /** One-way latency of a direct hop (plain `ws` server → receiver) at `rate` msg/s, from the CSV. */
 async function receiverLatency(count: number, rate: number): Promise<Distribution | null> {
   return withRun('receiver-latency', async (dir, procs) => {
-    const gen = startWorker('blaster', { count, rate, clients: 1, waitSignal: true }, LOAD_CORE);
-    procs.push(gen);
-    const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
-    const receiver = await startAgent('receiver', receiverConfig(num(port), dir), AGENT_CORE);
+    const { gen, port } = await startGenerator(procs, 'blaster', { count, rate });
+    const receiver = await startAgent('receiver', receiverConfig(port, dir), AGENT_CORE);
     procs.push(receiver);
-    await gen.waitFor((l) => l.connected === 1, 'receiver connection', READY_TIMEOUT_MS);
-    gen.signal(START_SIGNAL);
+    await startWhenConnected(gen, 'receiver connection');
     await gen.waitFor((l) => l.done === true, 'all sent', (count / rate) * 1000 + 30_000);
     await waitForSamples(receiver, 'baseline', count, 10_000);
     await receiver.stop();
@@ -335,13 +333,10 @@ interface BurstRun {
 /** Bursts into the receiver: per burst, first-to-last stamp spread and the last message's latency. */
 async function receiverBursts(): Promise<BurstRun> {
   return withRun('receiver-burst', async (dir, procs) => {
-    const gen = startWorker('frames', { clients: 1, waitSignal: true, phases: burstPhases }, LOAD_CORE);
-    procs.push(gen);
-    const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
-    const receiver = await startAgent('receiver', receiverConfig(num(port), dir), AGENT_CORE);
+    const { gen, port } = await startGenerator(procs, 'frames', { phases: burstPhases });
+    const receiver = await startAgent('receiver', receiverConfig(port, dir), AGENT_CORE);
     procs.push(receiver);
-    await gen.waitFor((l) => l.connected === 1, 'receiver connection', READY_TIMEOUT_MS);
-    gen.signal(START_SIGNAL);
+    await startWhenConnected(gen, 'receiver connection');
     const done = await gen.waitFor((l) => l.done === true, 'all sent', 30_000);
     await waitForSamples(receiver, 'baseline', burstTotal, 10_000);
     await receiver.stop();
@@ -357,13 +352,11 @@ async function receiverBursts(): Promise<BurstRun> {
 /** The same bursts into a plain `ws` client (the reference). */
 async function wsBursts(): Promise<BurstRun> {
   return withRun('ws-burst', async (_dir, procs) => {
-    const gen = startWorker('frames', { clients: 1, waitSignal: true, phases: burstPhases }, LOAD_CORE);
-    procs.push(gen);
-    const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
+    const { gen, port } = await startGenerator(procs, 'frames', { phases: burstPhases });
     const sink = startWorker(
       'sink',
       {
-        url: `ws://127.0.0.1:${num(port)}`,
+        url: `ws://127.0.0.1:${port}`,
         count: burstTotal,
         burstSize: BURST_SIZE,
         bursts: BURSTS,
@@ -372,8 +365,7 @@ async function wsBursts(): Promise<BurstRun> {
       AGENT_CORE,
     );
     procs.push(sink);
-    await gen.waitFor((l) => l.connected === 1, 'sink connection', READY_TIMEOUT_MS);
-    gen.signal(START_SIGNAL);
+    await startWhenConnected(gen, 'sink connection');
     const result = await sink.waitFor((l) => 'received' in l, 'sink result', 40_000);
     const done = await gen.waitFor((l) => l.done === true, 'all sent', 10_000);
     return {
@@ -416,13 +408,11 @@ async function forwarderRun(options: {
     );
     procs.push(sinks);
     const { ports } = await sinks.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
-    const gen = startWorker('frames', { clients: 1, waitSignal: true, phases: [phase] }, LOAD_CORE);
-    procs.push(gen);
-    const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
+    const { gen, port } = await startGenerator(procs, 'frames', { phases: [phase] });
     const forwarder = await startAgent(
       'forwarder',
       {
-        exchangeUrl: `ws://127.0.0.1:${num(port)}/ws/${STREAM}`,
+        exchangeUrl: `ws://127.0.0.1:${port}/ws/${STREAM}`,
         streams: [STREAM],
         receivers: (ports as number[]).map((p) => ({ host: '127.0.0.1', port: p })),
         token: TOKEN,
@@ -471,10 +461,8 @@ async function relayLatency(
     );
     procs.push(receiver);
     const receiverPort = num(receiver.latest((l) => l.event === 'ready')?.port);
-    const gen = startWorker('blaster', { count, rate, clients: 1, waitSignal: true }, LOAD_CORE);
-    procs.push(gen);
-    const { port } = await gen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
-    const exchangeUrl = `ws://127.0.0.1:${num(port)}/ws/${STREAM}`;
+    const { gen, port } = await startGenerator(procs, 'blaster', { count, rate });
+    const exchangeUrl = `ws://127.0.0.1:${port}/ws/${STREAM}`;
     if (relay === 'forwarder') {
       const forwarder = await startAgent(
         'forwarder',
@@ -500,8 +488,7 @@ async function relayLatency(
       procs.push(wsRelay);
       await wsRelay.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
     }
-    await gen.waitFor((l) => l.connected === 1, 'relay connection', READY_TIMEOUT_MS);
-    gen.signal(START_SIGNAL);
+    await startWhenConnected(gen, 'relay connection');
     await gen.waitFor((l) => l.done === true, 'all sent', (count / rate) * 1000 + 30_000);
     await waitForSamples(receiver, 'backbone', count, 10_000);
     await receiver.stop();
@@ -521,6 +508,25 @@ interface ReferenceRow {
   msgsPerS: number;
   latencyMs: number | null;
   latencyWhat: string;
+}
+
+/** A reference-rate row from an agent's own metrics/<agent>.json and .csv. */
+async function metricsRow(
+  agent: AgentName,
+  summary: ResourceSummary,
+  latencyMs: number,
+  latencyWhat: string,
+): Promise<ReferenceRow> {
+  return {
+    agent,
+    durationS: summary.duration_s,
+    cpuPct: summary.avg_cpu_pct ?? NaN,
+    steadyCpuPct: await steadyCpuFromMetrics(summary.files.csv),
+    avgRssMb: summary.avg_rss_mb ?? NaN,
+    msgsPerS: summary.avg_msgs_per_s ?? NaN,
+    latencyMs,
+    latencyWhat,
+  };
 }
 
 /**
@@ -574,16 +580,14 @@ async function referenceRate(seconds: number): Promise<{ ws: ReferenceRow; agent
     procs.push(forwarder);
     // The reference alongside: a plain ws server and client at the same message rate, same moment.
     const wsCount = REFERENCE_MSGS_PER_S * seconds;
-    const wsGen = startWorker(
-      'blaster',
-      { count: wsCount, rate: REFERENCE_MSGS_PER_S, clients: 1, waitSignal: true, lingerMs: 1_000 },
-      LOAD_CORE,
-    );
-    procs.push(wsGen);
-    const { port: wsPort } = await wsGen.waitFor((l) => l.ready === true, 'ready', READY_TIMEOUT_MS);
+    const { gen: wsGen, port: wsPort } = await startGenerator(procs, 'blaster', {
+      count: wsCount,
+      rate: REFERENCE_MSGS_PER_S,
+      lingerMs: 1_000,
+    });
     const wsSink = startWorker(
       'sink',
-      { url: `ws://127.0.0.1:${num(wsPort)}`, count: wsCount, timeoutMs: (seconds + 30) * 1000 },
+      { url: `ws://127.0.0.1:${wsPort}`, count: wsCount, timeoutMs: (seconds + 30) * 1000 },
       AGENT_CORE,
     );
     procs.push(wsSink);
@@ -638,26 +642,8 @@ async function referenceRate(seconds: number): Promise<{ ws: ReferenceRow; agent
         latencyMs: null,
         latencyWhat: 'the source of E',
       },
-      {
-        agent: 'forwarder',
-        durationS: fw.duration_s,
-        cpuPct: fw.avg_cpu_pct ?? NaN,
-        steadyCpuPct: await steadyCpuFromMetrics(fw.files.csv),
-        avgRssMb: fw.avg_rss_mb ?? NaN,
-        msgsPerS: fw.avg_msgs_per_s ?? NaN,
-        latencyMs: mean(backbone.legMs),
-        latencyWhat: 'added: forwarder stamp → receiver stamp',
-      },
-      {
-        agent: 'receiver',
-        durationS: rx.duration_s,
-        cpuPct: rx.avg_cpu_pct ?? NaN,
-        steadyCpuPct: await steadyCpuFromMetrics(rx.files.csv),
-        avgRssMb: rx.avg_rss_mb ?? NaN,
-        msgsPerS: rx.avg_msgs_per_s ?? NaN,
-        latencyMs: mean(baseline.e2eMs),
-        latencyWhat: 'one-way E → receiver stamp, direct (trades)',
-      },
+      await metricsRow('forwarder', fw, mean(backbone.legMs), 'added: forwarder stamp → receiver stamp'),
+      await metricsRow('receiver', rx, mean(baseline.e2eMs), 'one-way E → receiver stamp, direct (trades)'),
     ];
     return { ws, agents };
   });
