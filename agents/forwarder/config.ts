@@ -23,7 +23,7 @@ export const forwarderConfigSchema = z
   .object({
     ...feedConfigShape,
     receivers: z.array(receiverAddressSchema).min(1),
-    /** Per receiver: unsent bytes above this cut the receiver off, so a slow one cannot stall the others or grow memory. */
+    /** Per receiver: a send that would leave more unsent bytes than this cuts the receiver off (checked before the write, so the bound holds exactly), so a slow one cannot stall the others or grow memory. */
     maxBufferedBytes: z
       .number()
       .int()

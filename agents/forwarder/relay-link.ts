@@ -58,7 +58,7 @@ export class RelayLink {
   cutoffs = 0;
   connects = 0;
   authRejections = 0;
-  /** The most unsent data seen before a send, bytes: shows the bound holds. */
+  /** The most unsent data right after a send, bytes (never above the bound): shows the bound holds. */
   maxBuffered = 0;
   private ws: WebSocket | undefined;
   /** The open connection's TCP socket (relay frames are written to it directly, see send); set while connected. */
@@ -105,13 +105,15 @@ export class RelayLink {
       this.dropped += frames;
       return;
     }
-    const buffered = ws.bufferedAmount;
-    if (buffered > this.maxBuffered) this.maxBuffered = buffered;
-    if (buffered > this.options.maxBufferedBytes) {
-      this.cutOff(buffered);
+    // The bound is checked against what the buffer would hold after this write, so it holds by
+    // construction: a burst batch can no longer push the buffer past it before the next check.
+    const after = ws.bufferedAmount + bytes.length;
+    if (after > this.options.maxBufferedBytes) {
+      this.cutOff(after);
       this.dropped += frames;
       return;
     }
+    if (after > this.maxBuffered) this.maxBuffered = after;
     socket.write(bytes);
     this.relayed += frames;
   }
@@ -219,7 +221,7 @@ export class RelayLink {
     this.options.events.warning(
       new FeedpathError(
         ErrorCode.receiverSlow,
-        `receiver ${this.address} fell behind (${buffered} bytes unsent, bound ${this.options.maxBufferedBytes}): ` +
+        `receiver ${this.address} fell behind (${buffered} bytes would be unsent, bound ${this.options.maxBufferedBytes}): ` +
           'cut off, reconnecting later',
       ),
     );
