@@ -31,6 +31,7 @@ import { planRun, runIdFor, type RunPlan } from '../lib/cloud/run';
 import { SITE_TEMPLATE_BODY } from '../lib/cloud/sites';
 import { sweepExpiredStacks } from '../lib/cloud/sweeper';
 import { FakeCloud, TEST_ENV, useLambdaEnvironment } from './cloud-fake';
+import { AGENT_NODE_FLAGS } from '../lib/node-flags';
 
 const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Parameters<typeof prepare>[1];
 const BUCKET = TEST_ENV.FEEDPATH_BUCKET;
@@ -407,7 +408,7 @@ describe('startAgent', () => {
       port: 9100,
     });
     expect(commands.join('\n')).toContain(
-      `FEEDPATH_RELAY_TOKEN='${run.backboneToken}' timeout --kill-after=30 600 node-22 agent.js`,
+      `FEEDPATH_RELAY_TOKEN='${run.backboneToken}' timeout --kill-after=30 600 node-22 ${AGENT_NODE_FLAGS.join(' ')} agent.js`,
     );
   });
 
@@ -578,13 +579,14 @@ describe('sweeper', () => {
     expect(result).toEqual({
       deleted: [{ region: 'ap-northeast-1', stackName: 'feedpath-test-run-x-peering' }],
       deferred: [{ region: 'eu-central-1', stackName: 'feedpath-test-run-x-receiver' }],
+      failed: [],
     });
   });
 
   it('runs as a scheduled Lambda over the configured regions', async () => {
     const result = await sweeper({}, context);
 
-    expect(result).toEqual({ deleted: [], deferred: [] });
+    expect(result).toEqual({ deleted: [], deferred: [], failed: [] });
   });
 });
 

@@ -15,7 +15,7 @@ import { WorkflowErrorName } from '../lib/cloud/errors';
 import { POLL } from '../lib/cloud/limits';
 import { sweepExpiredStacks } from '../lib/cloud/sweeper';
 import { regionalClient } from '../lib/cloud/clients';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { FakeCloud, lambdaHandlers, useLambdaEnvironment, type FakeCloudOptions } from './cloud-fake';
 
 const FAST: LocalWorkflowOptions = { pollWaitMs: 0, runWaitMs: 0, retryIntervalMs: 0 };
@@ -320,6 +320,50 @@ describe('workflow', () => {
       expect.stringMatching(/-peering-routes$/),
     ]);
     expect(first.deferred).toHaveLength(2);
+  });
+
+  it('deletes every other stack when one refuses, and names the refused one and why', async () => {
+    start({ deleteRefused: new Set(['receiver']) });
+
+    const result = await runWorkflowLocally({}, lambdaHandlers(), FAST);
+
+    expect(result).toMatchObject({ lastState: 'TeardownFailed', error: WorkflowErrorName.teardownFailed });
+    expect(result.cause).toMatch(
+      /refused to delete 1 stack\(s\): feedpath-test-run-.*-receiver \(eu-central-1\): AccessDenied/,
+    );
+    // The forwarder's site and both peering stacks are gone: only the refused stack is left.
+    expect(cloud.live()).toEqual([expect.stringMatching(/^eu-central-1\/feedpath-test-run-.*-receiver$/)]);
+  });
+
+  it('sweeps the other regions and stacks when one region cannot be listed and one stack refuses', async () => {
+    start({ deleteRefused: new Set(['receiver']), listRefused: new Set(['us-east-2']) });
+    await runWorkflowLocally({}, failingAt('TeardownRun', injected()), FAST);
+    const sweep = {
+      cloudFormation: regionalClient((region) => new CloudFormationClient({ region })),
+      regions: ['us-east-2', 'ap-northeast-1', 'eu-central-1'],
+      stage: 'test',
+      now: () => new Date(Date.now() + 3 * 86_400_000),
+    };
+
+    await sweepExpiredStacks(sweep); // the peering first
+    for (const stack of [...cloud.stacks.values()].filter((s) => s.part.startsWith('peering'))) {
+      const client = new CloudFormationClient({ region: stack.region });
+      for (let poll = 0; poll < 2; poll++)
+        await client.send(new DescribeStacksCommand({ StackName: stack.name })).catch(() => undefined);
+    }
+    const second = await sweepExpiredStacks(sweep);
+
+    expect(second.failed).toEqual([
+      { region: 'us-east-2', reason: expect.stringMatching(/^InvalidClientTokenId/) },
+      {
+        region: 'eu-central-1',
+        stackName: expect.stringMatching(/-receiver$/),
+        reason: expect.stringMatching(/^AccessDenied/),
+      },
+    ]);
+    expect(second.deleted).toEqual([
+      { region: 'ap-northeast-1', stackName: expect.stringMatching(/-forwarder$/) },
+    ]);
   });
 
   it('gives up on a stack that is never deleted, failing TeardownFailed with the stacks left', async () => {

@@ -89,6 +89,12 @@ export class AnalysisFailedError extends WorkflowError {
   }
 }
 
+export class TeardownFailedError extends WorkflowError {
+  constructor(message: string) {
+    super(WorkflowErrorName.teardownFailed, message);
+  }
+}
+
 const THROTTLING_NAMES = new Set([
   'Throttling',
   'ThrottlingException',

@@ -21,6 +21,15 @@ export interface SweepResult {
   deleted: Array<{ region: string; stackName: string }>;
   /** Expired sites left for the next sweep because their run's peering still exists. */
   deferred: Array<{ region: string; stackName: string }>;
+  /**
+   * What this sweep could not do, each isolated from the rest: a region it could not list (e.g. an
+   * opt-in region not enabled) or a stack whose deletion was refused. Retried on the next sweep.
+   */
+  failed: Array<{ region: string; stackName?: string; reason: string }>;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 interface RunStack {
@@ -67,24 +76,39 @@ async function listRunStacks(deps: SweeperDeps, region: string): Promise<RunStac
   return found;
 }
 
-/** Starts deleting every expired run stack of this stage; returns what it did. */
+/**
+ * Starts deleting every expired run stack of this stage; returns what it did. A region that cannot
+ * be listed, or a stack that refuses deletion, is recorded in `failed` and the sweep goes on.
+ */
 export async function sweepExpiredStacks(deps: SweeperDeps): Promise<SweepResult> {
-  const stacks = (await Promise.all(deps.regions.map((region) => listRunStacks(deps, region)))).flat();
+  const result: SweepResult = { deleted: [], deferred: [], failed: [] };
+  const listed = await Promise.allSettled(deps.regions.map((region) => listRunStacks(deps, region)));
+  const stacks: RunStack[] = [];
+  listed.forEach((outcome, k) => {
+    if (outcome.status === 'fulfilled') stacks.push(...outcome.value);
+    else result.failed.push({ region: deps.regions[k] as string, reason: reasonOf(outcome.reason) });
+  });
   const isPeering = (s: RunStack): boolean => s.role.startsWith('peering');
   const runsWithPeering = new Set(
     stacks.filter((s) => isPeering(s) && s.status !== 'DELETE_COMPLETE').map((s) => s.runId),
   );
-  const result: SweepResult = { deleted: [], deferred: [] };
+  const due: RunStack[] = [];
   for (const stack of stacks) {
     if (!stack.expired || stack.status === 'DELETE_IN_PROGRESS' || stack.status === 'DELETE_COMPLETE')
       continue;
-    const ref = { region: stack.region, stackName: stack.stackName };
     if (!isPeering(stack) && runsWithPeering.has(stack.runId)) {
-      result.deferred.push(ref);
+      result.deferred.push({ region: stack.region, stackName: stack.stackName });
       continue;
     }
-    await deleteStack(deps.cloudFormation(stack.region), stack.stackName);
-    result.deleted.push(ref);
+    due.push(stack);
   }
+  const deletions = await Promise.allSettled(
+    due.map((stack) => deleteStack(deps.cloudFormation(stack.region), stack.stackName)),
+  );
+  deletions.forEach((outcome, k) => {
+    const { region, stackName } = due[k] as RunStack;
+    if (outcome.status === 'fulfilled') result.deleted.push({ region, stackName });
+    else result.failed.push({ region, stackName, reason: reasonOf(outcome.reason) });
+  });
   return result;
 }
