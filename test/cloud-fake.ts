@@ -12,6 +12,7 @@ import {
   DescribeStacksCommand,
   type CreateStackCommandInput,
 } from '@aws-sdk/client-cloudformation';
+import { clockFileSchema } from '../lib/agent-files';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
@@ -75,6 +76,10 @@ export interface FakeCloudOptions {
   stackOutcome: Record<string, string>;
   /** Stack parts whose first deletion ends DELETE_FAILED. */
   deleteFailsOnce: Set<string>;
+  /** Stack parts whose DeleteStack is always refused (AccessDenied, as with a deny policy). */
+  deleteRefused: Set<string>;
+  /** Regions where listing every stack (DescribeStacks without a name) fails, as an opt-in region not enabled. */
+  listRefused: Set<string>;
   /** DescribeInstanceInformation calls before the instances are Online (Infinity: never). */
   onlineAfter: number;
   /** GetCommandInvocation calls before a command reaches its outcome. */
@@ -137,6 +142,8 @@ export class FakeCloud {
       deletePolls: 2,
       stackOutcome: {},
       deleteFailsOnce: new Set(),
+      deleteRefused: new Set(),
+      listRefused: new Set(),
       onlineAfter: 1,
       commandPolls: 1,
       commandOutcome: {},
@@ -214,7 +221,20 @@ export class FakeCloud {
     const prefix = this.prefixOf(command);
     if (prefix === undefined) return;
     this.objects.set(`${prefix}logs/${command.role}.stderr.log`, Buffer.from(''));
-    const clock = { role: command.role, start: { errorBoundMs: 0.21 }, end: { errorBoundMs: 0.25 } };
+    // In the run script's shape, checked by the schema the analysis reads it with.
+    const reading = (at: string, errorBoundMs: number) => ({
+      at,
+      offsetSeconds: -0.00001,
+      rootDelaySeconds: 0.0002,
+      rootDispersionSeconds: errorBoundMs / 1000 - 0.00011,
+      errorBoundMs,
+    });
+    const clock = clockFileSchema.parse({
+      role: command.role,
+      host: `ip-${command.role}`,
+      start: reading('start', 0.21),
+      end: reading('end', 0.25),
+    });
     this.objects.set(`${prefix}clock/${command.role}.json`, Buffer.from(JSON.stringify(clock)));
     if (command.role !== 'receiver' || this.options.uploadRows === 0) return;
     const start = 1_763_776_000_000_000n; // µs
@@ -297,6 +317,9 @@ export class FakeCloud {
             ? Object.entries(s.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }))
             : [],
       });
+      if (input.StackName === undefined && this.options.listRefused.has(region)) {
+        throw awsError('InvalidClientTokenId', 'The security token included in the request is invalid.');
+      }
       if (input.StackName === undefined) {
         return {
           Stacks: [...this.stacks.values()]
@@ -317,6 +340,12 @@ export class FakeCloud {
       this.maybeThrottle('DeleteStackCommand');
       const region = await regionOf(getClient);
       const stack = this.find(region, input.StackName ?? '');
+      if (stack !== undefined && this.options.deleteRefused.has(stack.part)) {
+        throw awsError(
+          'AccessDenied',
+          `User is not authorized to perform: cloudformation:DeleteStack on ${stack.name}`,
+        );
+      }
       if (stack !== undefined && stack.status !== 'DELETE_IN_PROGRESS') {
         stack.status = 'DELETE_IN_PROGRESS';
         stack.polls = 0;
