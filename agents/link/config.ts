@@ -33,6 +33,11 @@ export const linkConfigSchema = z
     seed: z.number().int().nonnegative().default(1),
     /** Per direction: pause reading above this many queued bytes, resume below half of it. */
     highWaterMarkBytes: z.number().int().min(1).default(DEFAULT_HIGH_WATER_MARK_BYTES),
+    /**
+     * Where to record what the link applied to each chunk (lib/lab-truth.ts), e.g. a local run's
+     * `lab/<name>.csv`; no record when absent.
+     */
+    truthFile: z.string().min(1).optional(),
   })
   .strict();
 

@@ -4,14 +4,38 @@
  * Timing: `setTimeout` fires up to ~1 ms early or late (libuv counts whole milliseconds), which is
  * too coarse for a link whose delay must be right to a fraction of a millisecond. So the queue sets
  * one timer for `SPIN_LEAD_NS` before its head is due, then polls `process.hrtime.bigint()` with
- * `setImmediate` (other I/O keeps flowing between polls) and releases every due item at once. An
- * empty queue holds no timer, so an idle link costs no CPU; each release costs up to ~2 ms of
- * polling, so a link carrying more than a few hundred chunks a second keeps about one core busy.
+ * `setImmediate` (other I/O keeps flowing between polls) and releases every due item at once.
+ * Polling alone would spin a core for the whole lead (≈1.5 ms per release: a link at a few hundred
+ * chunks a second kept a core busy, and three links, the agents and the simulator fought over two
+ * cores). So while the head is more than `SPIN_NS` away, each poll first naps: it blocks the thread
+ * with `Atomics.wait` (a timed sleep to the µs, no CPU) for at most `NAP_SLICE_NS`, and never past
+ * `SPIN_NS` before the earliest due item of any queue in the process. Only the last `SPIN_NS` are
+ * spun, because a sleeping thread wakes up to ~60 µs late (the kernel's timer slack). The price:
+ * data arriving during a nap is read (and stamped) up to `NAP_SLICE_NS` later. An empty queue holds
+ * no timer, so an idle link costs no CPU.
  */
 
 /** How long before an item is due the queue stops sleeping and starts polling. */
 const SPIN_LEAD_NS = 1_500_000n;
 const NS_PER_MS = 1_000_000n;
+/** The last stretch before a release that is spun, not slept: a sleep may overshoot by this much. */
+const SPIN_NS = 150_000n;
+/** The longest nap: bounds how late data arriving meanwhile is read. */
+const NAP_SLICE_NS = 200_000n;
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+/** Queues whose head is within the lead (polling): a nap must not overrun any of their heads. */
+const polling = new Set<DelayLine>();
+
+/** Blocks the thread until `SPIN_NS` before the earliest polling head, at most `NAP_SLICE_NS`. */
+function nap(now: bigint): void {
+  let napNs = NAP_SLICE_NS;
+  for (const line of polling) {
+    const room = line.headDueNs - now - SPIN_NS;
+    if (room < napNs) napNs = room;
+  }
+  // Nobody else writes the cell: the wait always runs to its timeout.
+  if (napNs > 10_000n) Atomics.wait(napCell, 0, 0, Number(napNs) / 1e6);
+}
 /** Compact the backing array once this many released entries sit at its front. */
 const COMPACT_AFTER = 1024;
 
@@ -31,9 +55,16 @@ export interface DelayLineOptions {
   /** Receives the items that are due, oldest first. */
   deliver: (items: Item[]) => void;
   timing: ReleaseTiming;
+  /** Told of every data item when it is released (the link's ground truth, lib/lab-truth.ts). */
+  onRelease?: (entry: Readonly<Entry>, releaseNs: bigint) => void;
 }
 
-interface Entry {
+/** A queued item and what the line applied to it (monotonic `process.hrtime` ns). */
+export interface Entry {
+  readNs: bigint;
+  /** The delay drawn for it: `delayMs` + the extra. */
+  drawnNs: bigint;
+  /** When it is released: read + drawn, or later when it waits behind an earlier item. */
   dueNs: bigint;
   item: Item;
 }
@@ -58,11 +89,12 @@ export class DelayLine {
   /** Queues an item read at `readNs`; returns when it is due (monotonic ns). */
   push(item: Item, readNs: bigint = this.now()): bigint {
     const delayMs = this.options.delayMs + this.options.extraMs();
-    const ownDueNs = readNs + BigInt(Math.round(delayMs * 1e6));
+    const drawnNs = BigInt(Math.round(delayMs * 1e6));
+    const ownDueNs = readNs + drawnNs;
     // Never overtake an earlier item: the head is always the earliest due, so one timer suffices.
     const dueNs = ownDueNs > this.lastDueNs ? ownDueNs : this.lastDueNs;
     this.lastDueNs = dueNs;
-    this.entries.push({ dueNs, item });
+    this.entries.push({ readNs, drawnNs, dueNs, item });
     if (item.kind === 'data') this.queuedBytes += item.chunk.length;
     if (this.length === 1) this.arm();
     return dueNs;
@@ -70,6 +102,7 @@ export class DelayLine {
 
   /** Drops everything queued (the destination is gone) and cancels the timer. */
   clear(): void {
+    polling.delete(this);
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.timer = undefined;
@@ -79,20 +112,36 @@ export class DelayLine {
     this.queuedBytes = 0;
   }
 
+  /** When the head is due (monotonic ns); far in the future for an empty queue. */
+  get headDueNs(): bigint {
+    return this.entries[this.head]?.dueNs ?? BigInt(Number.MAX_SAFE_INTEGER);
+  }
+
   private arm(): void {
     const entry = this.entries[this.head];
+    if (entry === undefined) polling.delete(this);
     if (entry === undefined || this.timer !== undefined || this.immediate !== undefined) return;
     const sleepMs = Number((entry.dueNs - this.now() - SPIN_LEAD_NS) / NS_PER_MS);
-    if (sleepMs >= 1) this.timer = setTimeout(this.poll, sleepMs);
-    else this.immediate = setImmediate(this.poll);
+    if (sleepMs >= 1) {
+      polling.delete(this);
+      this.timer = setTimeout(this.poll, sleepMs);
+    } else {
+      polling.add(this);
+      this.immediate = setImmediate(this.poll);
+    }
   }
 
   private readonly poll = (): void => {
     this.timer = undefined;
     this.immediate = undefined;
-    const now = this.now();
+    let now = this.now();
+    polling.add(this);
+    if (this.headDueNs - now > SPIN_NS) {
+      nap(now);
+      now = this.now();
+    }
     const due: Item[] = [];
-    const { timing } = this.options;
+    const { timing, onRelease } = this.options;
     for (let entry = this.entries[this.head]; entry !== undefined && entry.dueNs <= now;) {
       due.push(entry.item);
       if (entry.item.kind === 'data') this.queuedBytes -= entry.item.chunk.length;
@@ -100,6 +149,7 @@ export class DelayLine {
       timing.releases += 1;
       timing.lateSumNs += lateNs;
       if (lateNs > timing.lateMaxNs) timing.lateMaxNs = lateNs;
+      if (onRelease !== undefined && entry.item.kind === 'data') onRelease(entry, now);
       this.head += 1;
       entry = this.entries[this.head];
     }

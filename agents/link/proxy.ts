@@ -16,9 +16,11 @@ import net, { type Socket } from 'node:net';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { describeIssues, type LinkSpec } from '../../lib/profile';
 import { linkConfigSchema, type LinkConfig, type LinkConfigInput } from './config';
-import { DelayLine, type Item, type ReleaseTiming } from './delay-line';
+import { DelayLine, type DelayLineOptions, type Item, type ReleaseTiming } from './delay-line';
 import { deriveSeed, mulberry32 } from '../../lib/random';
 import { exponentialSampler } from './random';
+import { wallClock } from '../../lib/clock';
+import { TruthWriter, type TruthDirection } from '../../lib/lab-truth';
 
 /** How long dialling the target may take before the target counts as unreachable. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -81,6 +83,8 @@ interface PipeOptions {
   counters: DirectionCounters;
   highWaterMark: number;
   timing: ReleaseTiming;
+  /** Records each released chunk (the run's ground truth), when the link keeps one. */
+  truth?: { writer: TruthWriter; connection: number; direction: TruthDirection };
 }
 
 /** One direction of one connection: source socket → delay line → destination socket. */
@@ -98,7 +102,7 @@ class Pipe {
   private readonly highWaterMark: number;
 
   constructor(options: PipeOptions) {
-    const { source, dest, spec, seed, timing } = options;
+    const { source, dest, spec, seed, timing, truth } = options;
     this.source = source;
     this.dest = dest;
     this.counters = options.counters;
@@ -108,6 +112,7 @@ class Pipe {
       extraMs: exponentialSampler(spec.jitterMs, mulberry32(seed)),
       deliver: (items) => this.deliver(items),
       timing,
+      ...(truth ? { onRelease: truthRecorder(truth) } : {}),
     });
     source.on('data', (chunk: Buffer) => this.onData(chunk));
     source.on('end', () => {
@@ -184,6 +189,23 @@ class Pipe {
   }
 }
 
+/** Turns a released entry into a truth row, monotonic times converted to the agents' wall clock. */
+function truthRecorder(truth: NonNullable<PipeOptions['truth']>): DelayLineOptions['onRelease'] {
+  const clock = wallClock();
+  const { writer, connection, direction } = truth;
+  return (entry, releaseNs) => {
+    writer.append({
+      connection,
+      direction,
+      readNs: clock.fromHrtime(entry.readNs),
+      drawnNs: entry.drawnNs,
+      dueNs: clock.fromHrtime(entry.dueNs),
+      releaseNs: clock.fromHrtime(releaseNs),
+      bytes: entry.item.kind === 'data' ? entry.item.chunk.length : 0,
+    });
+  };
+}
+
 function closeSocket(socket: Socket, reset: boolean): void {
   if (socket.destroyed) return;
   if (reset) {
@@ -217,6 +239,7 @@ export async function startLink(input: LinkConfigInput): Promise<LinkHandle> {
   const forward = newDirectionCounters();
   const reverse = newDirectionCounters();
   const timing: ReleaseTiming = { releases: 0, lateSumNs: 0n, lateMaxNs: 0n };
+  const truthWriter = config.truthFile === undefined ? undefined : new TruthWriter(config.truthFile);
   /** Open connections, as (client, target) socket pairs. */
   const connections = new Set<[Socket, Socket]>();
 
@@ -257,6 +280,7 @@ export async function startLink(input: LinkConfigInput): Promise<LinkHandle> {
       spec: config.forward,
       seed: deriveSeed(config.seed, index, 0),
       counters: forward,
+      ...(truthWriter ? { truth: { writer: truthWriter, connection: index, direction: 'f' as const } } : {}),
     });
     const down = new Pipe({
       ...shared,
@@ -265,6 +289,7 @@ export async function startLink(input: LinkConfigInput): Promise<LinkHandle> {
       spec: config.reverse,
       seed: deriveSeed(config.seed, index, 1),
       counters: reverse,
+      ...(truthWriter ? { truth: { writer: truthWriter, connection: index, direction: 'r' as const } } : {}),
     });
 
     client.on('error', (error) => recordError('client', error));
@@ -360,7 +385,10 @@ export async function startLink(input: LinkConfigInput): Promise<LinkHandle> {
     },
     stop() {
       stopping ??= new Promise<LinkCounters>((resolve) => {
-        listener.close(() => resolve(snapshot()));
+        listener.close(() => {
+          const final = snapshot();
+          void (truthWriter?.close() ?? Promise.resolve()).then(() => resolve(final));
+        });
         for (const [client, server] of connections) {
           client.destroy();
           server.destroy();

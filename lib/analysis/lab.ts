@@ -1,0 +1,279 @@
+/**
+ * The lab check of a local run: measured one-way latency minus the delay the link emulators
+ * applied (their ground truth, `lab/<link>.csv`, see lib/lab-truth.ts) = the instrument's own
+ * overhead, per path and per leg. Absent (null) when the run has no lab files (a cloud run, or a
+ * local run with no link emulation).
+ *
+ * Matching a message to the chunk that carried it. TCP chunks are not messages, and the truth has
+ * no message ids, so each message is matched by time, with two facts that hold for every message:
+ * it was sent at S before the link read it (read ≥ S), and the chunk holding its last byte was
+ * released at or before the far end stamped it at A (release ≤ A). The message is given the last
+ * chunk released at or before A; when several chunks were released in the same instant (one batch),
+ * the first of them read at or after S. If that chunk was read before S (the clocks of two
+ * processes disagree by more than the gap) the message is counted `unmatched`; if an earlier chunk
+ * also fits (read ≥ S, released before) it is counted `ambiguous` (still matched: the far end
+ * stamps on the first read after a release, so the last release is the likely one). The emulated
+ * delay of a message is its chunk's `due − read`: the drawn delay plus any wait behind an earlier
+ * chunk; the link's lateness (`release − due`) belongs to the overhead.
+ *
+ * S and A per leg: exchange → receiver (baseline): S = E, A = frankfurt_time; exchange → forwarder:
+ * S = E, A = tokyo_time; forwarder → receiver: S = tokyo_time, A = frankfurt_time. The backbone's
+ * emulated delay is the sum of its two legs'; the paired delta's is backbone − baseline per event.
+ */
+import { readTruth, LAB_DIR, type TruthColumns, type TruthDirection } from '../lab-truth';
+import { percentileSorted } from '../stats';
+import { readText, type ResultsStore } from '../store/store';
+import { ArrivalEpoch, type PathColumns } from './csv';
+import { readPath, type SummaryOptions } from './summaries';
+import { resultsCsvName } from '../samples';
+
+export const LAB_MATCHING =
+  "Each message is given the last chunk the link released at or before the far end stamped it (release ≤ arrival), within one release batch the first chunk read at or after the message was sent (read ≥ send); emulated delay = that chunk's due − read (drawn delay + wait behind an earlier chunk); overhead = measured − emulated.";
+
+/** Median, p99 and max of a set of values, ms. */
+export interface Spread {
+  median: number;
+  p99: number;
+  max: number;
+}
+
+export interface LabLeg {
+  /** The link(s) whose truth gives the emulated delay. */
+  links: string[];
+  matched: number;
+  unmatched: number;
+  ambiguous: number;
+  measured_ms: Spread | null;
+  emulated_ms: Spread | null;
+  /** measured − emulated: what the lab itself (loopback, processes, the emulator's lateness) adds. */
+  overhead_ms: Spread | null;
+}
+
+export interface LabLink {
+  chunks: number;
+  bytes: number;
+  bad_rows: number;
+  /** release − due: how late the emulator released, ms. */
+  late_ms: Spread | null;
+  /** due − read: the delay it applied, ms. */
+  applied_ms: Spread | null;
+}
+
+export interface LabCheck {
+  matching: string;
+  links: Record<string, LabLink>;
+  overhead: {
+    baseline: LabLeg | null;
+    backbone: LabLeg | null;
+    exchange_to_forwarder: LabLeg | null;
+    forwarder_to_receiver: LabLeg | null;
+    paired_delta: LabLeg | null;
+  };
+}
+
+function spread(values: number[]): Spread | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  return {
+    median: percentileSorted(sorted, 50),
+    p99: percentileSorted(sorted, 99),
+    max: sorted[sorted.length - 1] as number,
+  };
+}
+
+/** A link direction's chunks in release order, for matching. */
+class ChunkIndex {
+  private readonly order: Uint32Array;
+  constructor(readonly c: TruthColumns) {
+    const idx = Array.from({ length: c.count }, (_, i) => i);
+    idx.sort((a, b) => (c.releaseNs[a] as number) - (c.releaseNs[b] as number) || a - b);
+    this.order = Uint32Array.from(idx);
+  }
+
+  /**
+   * The emulated delay (ns) of a message sent at `s` and stamped at `a` (ns since the epoch second;
+   * `s` NaN when unknown), and whether another chunk would fit too; undefined when nothing fits.
+   */
+  match(s: number, a: number): { emulatedNs: number; ambiguous: boolean } | undefined {
+    const { c, order } = this;
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((c.releaseNs[order[mid] as number] as number) <= a) lo = mid + 1;
+      else hi = mid;
+    }
+    let k = lo - 1;
+    if (k < 0) return undefined;
+    const release = c.releaseNs[order[k] as number] as number;
+    let first = k;
+    while (first > 0 && c.releaseNs[order[first - 1] as number] === release) first -= 1;
+    if (!Number.isNaN(s)) {
+      let pick = -1;
+      for (let j = first; j <= k; j++) {
+        if ((c.readNs[order[j] as number] as number) >= s) {
+          pick = j;
+          break;
+        }
+      }
+      if (pick < 0) return undefined;
+      k = pick;
+    }
+    const chunk = order[k] as number;
+    const before = first - 1;
+    const ambiguous = !Number.isNaN(s) && before >= 0 && (c.readNs[order[before] as number] as number) >= s;
+    return { emulatedNs: (c.dueNs[chunk] as number) - (c.readNs[chunk] as number), ambiguous };
+  }
+}
+
+class LegAccumulator {
+  matched = 0;
+  unmatched = 0;
+  ambiguous = 0;
+  measured: number[] = [];
+  emulated: number[] = [];
+  overhead: number[] = [];
+  constructor(readonly links: string[]) {}
+
+  add(measuredMs: number, emulatedMs: number | undefined, ambiguous = false): void {
+    if (emulatedMs === undefined) {
+      this.unmatched += 1;
+      return;
+    }
+    this.matched += 1;
+    if (ambiguous) this.ambiguous += 1;
+    this.measured.push(measuredMs);
+    this.emulated.push(emulatedMs);
+    this.overhead.push(measuredMs - emulatedMs);
+  }
+
+  result(): LabLeg | null {
+    if (this.matched === 0 && this.unmatched === 0) return null;
+    return {
+      links: this.links,
+      matched: this.matched,
+      unmatched: this.unmatched,
+      ambiguous: this.ambiguous,
+      measured_ms: spread(this.measured),
+      emulated_ms: spread(this.emulated),
+      overhead_ms: spread(this.overhead),
+    };
+  }
+}
+
+const LEG_LINKS: Record<string, TruthDirection> = {
+  // The receiver and the forwarder dial the exchange through their link: data flows target → client.
+  'exchange-receiver': 'r',
+  'exchange-forwarder': 'r',
+  // The forwarder dials the receiver through this link: data flows client → target.
+  'forwarder-receiver': 'f',
+};
+
+/** The lab check of the run under `prefix` (ends with `/` or is ''); null when it has no lab files. */
+export async function analyzeLab(
+  store: ResultsStore,
+  prefix: string,
+  options: SummaryOptions = {},
+): Promise<LabCheck | null> {
+  const keys = (await store.list(`${prefix}${LAB_DIR}/`)).filter((k) => k.endsWith('.csv'));
+  if (keys.length === 0) return null;
+  const epoch = new ArrivalEpoch();
+  const read = (path: 'baseline' | 'backbone') =>
+    readPath(store, `${prefix}${resultsCsvName(path)}`, { ...options, epoch }).catch(() => null);
+  const baseline = await read('baseline');
+  const backbone = await read('backbone');
+  const epochSecond = epoch.second ?? Math.floor(Date.now() / 1000);
+
+  const links: Record<string, LabLink> = {};
+  const index: Record<string, ChunkIndex> = {};
+  for (const key of keys) {
+    const name = key.slice(key.lastIndexOf('/') + 1, -'.csv'.length);
+    const direction = LEG_LINKS[name];
+    const text = await readText(store, key);
+    if (text === null || direction === undefined) continue;
+    let truth;
+    try {
+      truth = readTruth(text, epochSecond);
+    } catch {
+      continue;
+    }
+    const c = truth.directions[direction];
+    const late: number[] = [];
+    const applied: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < c.count; i++) {
+      late.push(((c.releaseNs[i] as number) - (c.dueNs[i] as number)) / 1e6);
+      applied.push(((c.dueNs[i] as number) - (c.readNs[i] as number)) / 1e6);
+      bytes += c.bytes[i] as number;
+    }
+    links[name] = {
+      chunks: c.count,
+      bytes,
+      bad_rows: truth.badRows,
+      late_ms: spread(late),
+      applied_ms: spread(applied),
+    };
+    index[name] = new ChunkIndex(c);
+  }
+
+  const er = index['exchange-receiver'];
+  const ef = index['exchange-forwarder'];
+  const fr = index['forwarder-receiver'];
+  const legs = {
+    baseline: new LegAccumulator(['exchange-receiver']),
+    backbone: new LegAccumulator(['exchange-forwarder', 'forwarder-receiver']),
+    exchange_to_forwarder: new LegAccumulator(['exchange-forwarder']),
+    forwarder_to_receiver: new LegAccumulator(['forwarder-receiver']),
+    paired_delta: new LegAccumulator(['exchange-receiver', 'exchange-forwarder', 'forwarder-receiver']),
+  };
+  const eventKey = (p: PathColumns, i: number): string =>
+    `${p.groups[p.group[i] as number]?.key ?? ''}|${p.seq[i] as number}`;
+
+  /** Baseline events: emulated delay and arrival, by event key, for the paired delta. */
+  const baselineByKey = new Map<string, { emulatedNs: number; arrivalNs: number }>();
+  if (baseline !== null && er !== undefined) {
+    for (let i = 0; i < baseline.rows; i++) {
+      const a = baseline.arrivalNs[i] as number;
+      const e2e = baseline.e2eMs[i] as number;
+      const s = a - e2e * 1e6;
+      const m = er.match(s, a);
+      if (m !== undefined)
+        baselineByKey.set(eventKey(baseline, i), { emulatedNs: m.emulatedNs, arrivalNs: a });
+      if (!Number.isNaN(e2e)) legs.baseline.add(e2e, m && m.emulatedNs / 1e6, m?.ambiguous);
+    }
+  }
+  if (backbone !== null && ef !== undefined && fr !== undefined && backbone.legMs !== null) {
+    for (let i = 0; i < backbone.rows; i++) {
+      const a = backbone.arrivalNs[i] as number;
+      const e2e = backbone.e2eMs[i] as number;
+      const legMs = backbone.legMs[i] as number;
+      const tokyo = a - legMs * 1e6;
+      const e = a - e2e * 1e6;
+      const first = Number.isNaN(e2e) ? undefined : ef.match(e, tokyo);
+      const second = Number.isNaN(legMs) ? undefined : fr.match(tokyo, a);
+      if (!Number.isNaN(e2e) && !Number.isNaN(legMs)) {
+        legs.exchange_to_forwarder.add(e2e - legMs, first && first.emulatedNs / 1e6, first?.ambiguous);
+      }
+      if (!Number.isNaN(legMs))
+        legs.forwarder_to_receiver.add(legMs, second && second.emulatedNs / 1e6, second?.ambiguous);
+      const both = first && second ? (first.emulatedNs + second.emulatedNs) / 1e6 : undefined;
+      if (!Number.isNaN(e2e))
+        legs.backbone.add(e2e, both, (first?.ambiguous ?? false) || (second?.ambiguous ?? false));
+      const other = baselineByKey.get(eventKey(backbone, i));
+      if (other !== undefined && both !== undefined) {
+        legs.paired_delta.add((a - other.arrivalNs) / 1e6, both - other.emulatedNs / 1e6);
+      }
+    }
+  }
+  return {
+    matching: LAB_MATCHING,
+    links,
+    overhead: {
+      baseline: legs.baseline.result(),
+      backbone: legs.backbone.result(),
+      exchange_to_forwarder: legs.exchange_to_forwarder.result(),
+      forwarder_to_receiver: legs.forwarder_to_receiver.result(),
+      paired_delta: legs.paired_delta.result(),
+    },
+  };
+}
