@@ -15,7 +15,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_NODE_FLAGS } from '../cli/local/agent-process';
+import { AGENT_NODE_FLAGS } from '../lib/node-flags';
 import { agentsDir } from '../lib/paths';
 import type { ResourceSummary } from '../lib/resources';
 import { resultsCsvName, type PathName } from '../lib/samples';
@@ -146,7 +146,7 @@ function ticksPerSecond(): number {
 }
 
 /** CPU time (user + system, s) and RSS (MB) of a process; undefined once it is gone. */
-function procUsage(pid: number): { cpuS: number; rssMb: number } | undefined {
+export function procUsage(pid: number): { cpuS: number; rssMb: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, a table of figures on stdout, and bench/out/figures.json.
- * `npm run bench -- <section…>` runs only some sections (clock, ws, link, agents, analysis);
+ * `npm run bench -- <section…>` runs only some sections (clock, ws, link, agents, analysis, truth,
+ * statistics);
  * `--reference-seconds <s>` shortens the agents' reference-rate run (default 60 s, as the seed study).
  */
 import '../lib/shims';
@@ -12,6 +13,8 @@ import { benchAgents } from './agents';
 import { benchAnalysis } from './analysis';
 import { benchClock } from './clock';
 import { benchLink } from './link';
+import { benchStatistics } from './statistics';
+import { benchTruth } from './truth';
 import type { BenchFigure } from './figures';
 import { workers } from './workers';
 import { benchWsReference } from './ws-reference';
@@ -27,6 +30,8 @@ const sections: Record<string, (previous: BenchFigure[], options: BenchOptions) 
   link: () => benchLink(),
   agents: (previous, options) => benchAgents({ previous, referenceSeconds: options.referenceSeconds }),
   analysis: () => benchAnalysis(),
+  truth: () => benchTruth(),
+  statistics: () => benchStatistics(),
 };
 
 function formatValue(figure: BenchFigure): string {

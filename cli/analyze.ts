@@ -19,9 +19,6 @@ export interface AnalyzeCommandOptions {
    * as loss. Default: the kind of input.json's streams if they share one, else trade ids.
    */
   streamKind?: string;
-  /** Bootstrap seed (same data and seed → same interval) and resample count. */
-  seed?: number;
-  resamples?: number;
   /** ± clock error bound of each host in ms, when known (shown beside one-way latencies). */
   clockErrorBoundMs?: AnalyzeRunOptions['clockErrorBoundMs'];
   /** Latencies above this many ms are rejected as absurd (default 1 h). */
@@ -68,8 +65,6 @@ export async function analyzeCommand(
   if (!info.isDirectory()) throw new FeedpathError(ErrorCode.badInput, `${folder} is not a folder`);
   const result = await analyzeRun(new LocalFolderStore(folder), '', {
     streamKind: parseKind(options.streamKind),
-    seed: options.seed,
-    resamples: options.resamples,
     clockErrorBoundMs: options.clockErrorBoundMs,
     maxLatencyMs: options.maxLatencyMs,
     log: options.log,
@@ -107,16 +102,34 @@ export function formatSummaryTable(report: Report): string {
         `, backbone first ${Math.round((p.backbone_first_share ?? 0) * 100)}%`,
     );
   }
-  const skipped = Object.values(report.data_quality.files).reduce((n, f) => n + (f.skipped_rows ?? 0), 0);
-  if (skipped > 0)
-    out.push(`${skipped.toLocaleString('en-US')} unreadable row(s) skipped: see the report's data quality`);
+  const errors = Object.entries(report.data_quality.files)
+    .map(([path, f]) => {
+      const kinds = Object.entries(f.data_errors ?? {}).map(
+        ([kind, e]) => `${e.count.toLocaleString('en-US')} ${kind}`,
+      );
+      return kinds.length === 0 ? null : `${path} ${kinds.join(', ')}`;
+    })
+    .filter((line): line is string => line !== null);
+  if (errors.length > 0)
+    out.push(
+      `data errors (not in the statistics, not loss): ${errors.join('; ')}: see the report's data quality`,
+    );
   return out.join('\n');
+}
+
+/** One line per results file that could not be used at all (wrong header, empty): said once, plainly. */
+export function formatFileProblems(report: Report): string[] {
+  return Object.values(report.data_quality.files)
+    .filter((f) => f.status === 'unreadable' || f.status === 'empty')
+    .map((f) => `${f.status === 'unreadable' ? 'unreadable' : 'no data'}: ${f.message ?? f.file}`);
 }
 
 /** What `feedpath analyze` prints: the verdict, the table and where the files are. */
 export function formatAnalyzeOutput(result: AnalyzeResult): string {
+  const problems = formatFileProblems(result.report);
   return [
     formatVerdict(result.report),
+    ...(problems.length > 0 ? ['', ...problems] : []),
     '',
     formatSummaryTable(result.report),
     '',

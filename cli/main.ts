@@ -1,14 +1,16 @@
 /** The `feedpath` command. */
 import '../lib/shims';
-import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseStreamList } from '../lib/binance';
-import { ErrorCode, FeedpathError, isFeedpathError } from '../lib/errors';
+import { ErrorCode, FeedpathError, userError } from '../lib/errors';
 import { MODES, parseLocalRunOptions } from '../lib/experiment';
 import { projectVersion } from '../lib/paths';
 import { loadProfile } from '../lib/profile';
+import { hasEvidence } from '../lib/report';
+import { EXIT_CODES } from '../lib/run-file';
 import { Progress } from './progress';
 import { runLocal } from './run';
+import { checkOutDir, checkReplayFile, exchangeUrl } from './usage';
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -27,7 +29,12 @@ function streamList(value: string): string[] {
   }
 }
 
-export function buildProgram(): Command {
+/** What a command leaves for the process's exit code (a run that ended degraded still prints its report). */
+export interface CommandExit {
+  code: number;
+}
+
+export function buildProgram(exit: CommandExit = { code: 0 }): Command {
   const program = new Command('feedpath')
     .description(
       'Which network path delivers exchange market data to your servers fastest, and how sure are we?',
@@ -56,6 +63,7 @@ export function buildProgram(): Command {
     .option(
       '--exchange <ws-url>',
       'an external exchange base URL instead of the simulator, e.g. wss://stream.binance.com:9443',
+      exchangeUrl('--exchange'),
     )
     .option(
       '--replay <capture>',
@@ -65,9 +73,9 @@ export function buildProgram(): Command {
     .option('--label <text>', 'a label kept with the run')
     .option('--seed <n>', 'seed for the simulator and link jitter', (v) => Number.parseInt(v, 10), 1)
     .action(async (raw: Record<string, unknown>) => {
-      if (typeof raw.replay === 'string' && !existsSync(raw.replay)) {
-        throw new FeedpathError(ErrorCode.badCapture, `capture ${raw.replay} does not exist`);
-      }
+      // Usage errors stop here, before a run folder or a history record exists.
+      if (typeof raw.replay === 'string') await checkReplayFile('--replay', raw.replay);
+      await checkOutDir('--out', String(raw.out));
       const profile = typeof raw.profile === 'string' ? await loadProfile(raw.profile) : undefined;
       const options = parseLocalRunOptions({
         durationSeconds: raw.duration,
@@ -85,6 +93,10 @@ export function buildProgram(): Command {
       const outcome = await runLocal(options, progress);
       const { formatAnalyzeOutput } = await import('./analyze');
       process.stdout.write(`${formatAnalyzeOutput(outcome.analysis)}\n`);
+      exit.code =
+        outcome.status === 'succeeded' && !hasEvidence(outcome.analysis.report)
+          ? EXIT_CODES.insufficient
+          : EXIT_CODES[outcome.status];
     });
 
   program
@@ -92,10 +104,9 @@ export function buildProgram(): Command {
     .description('(re)compute the summaries and the report from the raw CSVs in a folder')
     .argument('<dir>', 'a run folder with baseline-results.csv and/or backbone-results.csv')
     .option('--stream-kind <kind>', 'for CSVs without a stream column: trade, aggTrade, depth or bookTicker')
-    .option('--seed <n>', 'seed of the bootstrap confidence interval', (v) => Number.parseInt(v, 10))
-    .action(async (dir: string, raw: { streamKind?: string; seed?: number }) => {
+    .action(async (dir: string, raw: { streamKind?: string }) => {
       const { analyzeCommand } = await import('./analyze');
-      await analyzeCommand(dir, { print: true, streamKind: raw.streamKind, seed: raw.seed });
+      await analyzeCommand(dir, { print: true, streamKind: raw.streamKind });
     });
 
   const deployment = (command: Command): Command =>
@@ -162,15 +173,19 @@ export function buildProgram(): Command {
 
 /** Runs the command; user errors print one clear line and exit non-zero, without a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const exit: CommandExit = { code: 0 };
+  const program = buildProgram(exit);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exit.code;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (isFeedpathError(error)) {
-      process.stderr.write(`feedpath: ${error.message} [${error.code}]\n`);
-      return error.code === ErrorCode.badInput || error.code === ErrorCode.badProfile ? 2 : 1;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    const known = userError(error);
+    if (known !== null) {
+      process.stderr.write(`feedpath: ${known.message} [${known.code}]\n`);
+      return known.code === ErrorCode.badInput || known.code === ErrorCode.badProfile
+        ? EXIT_CODES.usage
+        : EXIT_CODES.failed;
     }
     process.stderr.write(
       `feedpath: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

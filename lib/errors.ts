@@ -24,6 +24,8 @@ export const ErrorCode = {
   nothingToAnalyze: 'FP_NOTHING_TO_ANALYZE',
   /** The results store (local folder or S3) failed to list, read or write. */
   storeFailed: 'FP_STORE_FAILED',
+  /** A write failed because the disk is full (ENOSPC): the run stops, what was written is kept. */
+  diskFull: 'FP_DISK_FULL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -41,4 +43,32 @@ export class FeedpathError extends Error {
 /** True for an error whose message is meant for the user as is (no stack trace needed). */
 export function isFeedpathError(error: unknown): error is FeedpathError {
   return error instanceof FeedpathError;
+}
+
+/** True when an error or message is the system's "no space left on device" (ENOSPC). */
+export function isDiskFull(error: unknown): boolean {
+  if (typeof error === 'string') return /\bENOSPC\b|no space left on device/i.test(error);
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return (
+      code === 'ENOSPC' || isDiskFull(error.message) || (error.cause !== undefined && isDiskFull(error.cause))
+    );
+  }
+  return false;
+}
+
+/**
+ * An error as the user should see it: a FeedpathError as it is, a full disk as FP_DISK_FULL (one line
+ * that says what to do), anything else null (a bug: the caller shows its stack).
+ */
+export function userError(error: unknown): FeedpathError | null {
+  if (isDiskFull(error)) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new FeedpathError(
+      ErrorCode.diskFull,
+      `the disk is full (${detail}): free some space; what was written so far is kept`,
+      { cause: error },
+    );
+  }
+  return isFeedpathError(error) ? error : null;
 }

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { agentMetricsSchema, type AgentMetrics } from './agent-files';
 
 /** Sampling period. */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1_000;
@@ -25,23 +26,8 @@ export interface ResourceSample {
   perCounter: Record<string, number>;
 }
 
-export interface ResourceSummary {
-  agent: string;
-  duration_s: number;
-  samples: number;
-  avg_cpu_pct: number | null;
-  max_cpu_pct: number | null;
-  avg_rss_mb: number | null;
-  max_rss_mb: number | null;
-  avg_msgs_per_s: number | null;
-  max_msgs_per_s: number | null;
-  total_msgs: number;
-  /** Per counter: total and rates. */
-  counters: Record<string, { total: number; avg_msgs_per_s: number | null; max_msgs_per_s: number | null }>;
-  /** The host clock's error bound from chrony, ms, at start and end (null: chrony not available). */
-  clock_error_bound_ms: { start: number | null; end: number | null };
-  files: { csv: string; json: string };
-}
+/** `metrics/<agent>.json`: its schema lives with the reader's (lib/agent-files.ts). */
+export type ResourceSummary = AgentMetrics;
 
 export interface ResourceSamplerOptions {
   agent: string;
@@ -184,7 +170,9 @@ export class ResourceSampler {
       clock_error_bound_ms: { start: this.clockBoundAtStart, end: bound },
       files: { csv: this.csvPath, json: this.jsonPath },
     };
-    await writeFile(this.jsonPath, `${JSON.stringify({ ...summary, ...extra }, null, 2)}\n`);
+    // Validated by the schema the analysis reads it with: a writer that drifts fails here, loudly.
+    const document = agentMetricsSchema.parse({ ...summary, ...extra });
+    await writeFile(this.jsonPath, `${JSON.stringify(document, null, 2)}\n`);
     return summary;
   }
 }

@@ -71,7 +71,7 @@ describe('results CSV reader', () => {
     expect(error.message).toMatch(/dir\/baseline-results\.csv:1: header is not the seed's/);
   });
 
-  it('skips and counts bad rows, naming file and line, and keeps the good ones', async () => {
+  it('flags bad rows as data errors naming file and line, keeps their ids, skips rows without one', async () => {
     const rows = [
       '1,1723100000000,,1723100000100000000,100.000,', // line 2: good
       '2,1723100000001,,1723100000101000000,abc,', // line 3: non-number
@@ -84,8 +84,16 @@ describe('results CSV reader', () => {
 
     const columns = await read(`${SEED_HEADER}\n${rows.join('\n')}\n`);
 
-    expect(columns.rows).toBe(2);
-    expect(columns.skipped).toBe(5);
+    // Rows with a readable id stay (flagged: in no statistic, but their events were recorded).
+    expect(columns.rows).toBe(6);
+    expect(Array.from(columns.seq)).toEqual([1, 2, 3, 4, 6, 7]);
+    expect(Array.from(columns.flags)).toEqual([0, 1, 2, 2, 1, 0]);
+    expect(columns.skipped).toBe(1);
+    expect(columns.unreadableAt).toEqual([4]);
+    expect(columns.dataErrors.counts).toEqual({
+      unreadable: { count: 3, lines: [3, 6, 7] },
+      'non-physical': { count: 2, lines: [4, 5] },
+    });
     expect(columns.problems.map((p) => p.message)).toEqual([
       'dir/baseline-results.csv:3: end_to_end_latency_ms "abc" is not a number',
       'dir/baseline-results.csv:4: negative end_to_end_latency_ms -5',
@@ -134,7 +142,9 @@ describe('per-path analysis', () => {
 
     expect(analysis?.summary.events_lost).toBe(2); // 4 and 5
     expect(analysis?.summary.duplicate_events).toBe(1);
-    expect(analysis?.summary.sample_count).toBe(5);
+    // sample_count is the rows that enter the statistics: the second 3 is a data error.
+    expect(analysis?.summary.sample_count).toBe(4);
+    expect(analysis?.summary.data_errors).toBe(1);
   });
 
   it('reports bookTicker loss as not measurable (null, never 0)', async () => {

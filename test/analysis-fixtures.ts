@@ -1,7 +1,8 @@
 /** Helpers for the analysis tests: results folders with rows made by the receiver's own formatter. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ResourceSampler } from '../lib/resources';
 import { CSV_HEADER, formatSampleRow, type Sample } from '../lib/samples';
 
 export const E0_US = 1_723_100_000_000_000;
@@ -56,4 +57,27 @@ export function boxMuller(uniform: () => number): () => number {
     const v = uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
+}
+
+/**
+ * `metrics/<agent>.json` as an agent writes it: the real ResourceSampler, with chrony's answer
+ * given (`clockBoundMs`) instead of asked for. Returns the file's text.
+ */
+export async function agentMetricsJson(agent: string, clockBoundMs: number | null): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'feedpath-metrics-'));
+  try {
+    const sampler = await ResourceSampler.start({
+      agent,
+      dir,
+      counters: () => ({ messages: 0 }),
+      clockErrorBound: () => Promise.resolve(clockBoundMs),
+      intervalMs: 10,
+    });
+    // A few real samples, so the summary has figures (CPU, RSS) as an agent's would.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await sampler.stop();
+    return await readFile(join(dir, 'metrics', `${agent}.json`), 'utf8');
+  } finally {
+    await removeDir(dir);
+  }
 }

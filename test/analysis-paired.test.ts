@@ -82,7 +82,7 @@ describe('paired analysis', () => {
       epoch,
     );
 
-    const { analysis: paired } = pairPaths(baseline.keys, backbone.keys, { seed: 1 });
+    const { analysis: paired } = pairPaths(baseline.keys, backbone.keys);
 
     expect(paired.median_delta_ci_ms?.low).toBeLessThan(0);
     expect(paired.median_delta_ci_ms?.high).toBeGreaterThan(0);

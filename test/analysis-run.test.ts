@@ -4,9 +4,10 @@ import { analyzeCommand, formatAnalyzeOutput, formatSummaryTable } from '../cli/
 import { SEED_SUMMARY_KEYS } from '../lib/analysis';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import { SEED_COLUMNS } from '../lib/samples';
-import { csv, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
+import { agentMetricsJson, csv, E0_US, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
 
 const SEED_HEADER = SEED_COLUMNS.join(',');
+const spaced = (id: number): number => E0_US + id * 30_000;
 
 async function rejection(promise: Promise<unknown>): Promise<FeedpathError> {
   try {
@@ -30,29 +31,21 @@ describe('feedpath analyze', () => {
     // prepare: backbone 2 ms earlier on every event, trade 50 lost on the baseline
     const ids = Array.from({ length: 200 }, (_, i) => i + 1);
     await writeFiles(dir, {
+      // One trade every 30 ms: 6 s of data, above the evidence minimum (lib/analysis/evidence.ts).
       'baseline-results.csv': csv(
-        ids.filter((id) => id !== 50).map((id) => trade(id, 116_000 + (id % 7) * 500)),
+        ids.filter((id) => id !== 50).map((id) => trade(id, 116_000 + (id % 7) * 500, { eUs: spaced(id) })),
       ),
-      'backbone-results.csv': csv(ids.map((id) => trade(id, 114_000 + (id % 7) * 500, { legUs: 112_000 }))),
+      'backbone-results.csv': csv(
+        ids.map((id) => trade(id, 114_000 + (id % 7) * 500, { legUs: 112_000, eUs: spaced(id) })),
+      ),
       'input.json': JSON.stringify({ mode: 'paired', streams: ['btcusdt@trade'], durationSeconds: 30 }),
     });
     await mkdir(join(dir, 'metrics'));
-    await writeFile(
-      join(dir, 'metrics', 'receiver.json'),
-      JSON.stringify({
-        agent: 'receiver',
-        duration_s: 30,
-        avg_cpu_pct: 3.5,
-        max_rss_mb: 80,
-        avg_rss_mb: 70,
-        avg_msgs_per_s: 60,
-        clock_error_bound_ms: 0.05,
-      }),
-    );
+    await writeFile(join(dir, 'metrics', 'receiver.json'), await agentMetricsJson('receiver', 0.05));
 
     // act
     let printed = '';
-    const result = await analyzeCommand(dir, { seed: 1, print: (text) => (printed = text) });
+    const result = await analyzeCommand(dir, { print: (text) => (printed = text) });
 
     // assert
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
@@ -68,7 +61,9 @@ describe('feedpath analyze', () => {
     expect(report.summaries.baseline.events_lost).toBe(1);
     expect(report.legs_ms.forwarder_to_receiver.median).toBe(112);
     expect(report.clock.receiver).toEqual({ error_bound_ms: 0.05, source: 'metrics/receiver.json' });
-    expect(report.resources).toEqual([expect.objectContaining({ agent: 'receiver', avg_cpu_pct: 3.5 })]);
+    expect(report.resources).toEqual([
+      expect.objectContaining({ agent: 'receiver', avg_cpu_pct: expect.any(Number) }),
+    ]);
     expect(report.metadata.input).toMatchObject({ mode: 'paired' });
     expect(result.verdict).toMatch(
       /^Backbone was faster: backbone delivered 100% of 199 matched events first; median delta \(backbone − baseline\) −2\.00 ms \(95% CI −2\.00 … −2\.00 ms\)/,
@@ -130,18 +125,25 @@ describe('feedpath analyze', () => {
     );
   });
 
-  it('counts skipped rows in the report and still analyses the rest', async () => {
+  it('counts an unreadable cell as a data error in the report and still analyses the rest', async () => {
     await writeFiles(dir, {
       'baseline-results.csv': `${csv([trade(1, 100_000), trade(2, 101_000)])}3,1723100000000,,1723100000100000000,oops,,btcusdt@trade,btcusdt,,\n`,
     });
 
     const result = await analyzeCommand(dir);
 
-    expect(result.report.summaries.baseline?.skipped_rows).toBe(1);
+    // The row's id was readable: the event was recorded (no loss, no skip), but it is in no statistic.
+    expect(result.report.summaries.baseline).toMatchObject({
+      skipped_rows: 0,
+      data_errors: 1,
+      sample_count: 2,
+    });
     expect(result.report.data_quality.files.baseline.problems?.[0]?.message).toBe(
       `${join(dir, 'baseline-results.csv')}:4: end_to_end_latency_ms "oops" is not a number`,
     );
-    expect(result.report.data_quality.warnings[0]).toMatch(/1 row\(s\) skipped/);
+    expect(result.report.data_quality.warnings).toContainEqual(
+      expect.stringMatching(/baseline-results\.csv: 1 unreadable row \(line 4\)/),
+    );
   });
 
   it('fails with FP_NOTHING_TO_ANALYZE when no path has a readable row, naming each file', async () => {

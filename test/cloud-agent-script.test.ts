@@ -9,9 +9,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentScript, AGENT_TIMEOUT_EXIT_CODE } from '../lib/cloud/agents';
-import { clockBoundOf } from '../lib/cloud/analyze';
+import { clockBounds, readHostFiles } from '../lib/analysis/hosts';
+import { LocalFolderStore } from '../lib/store';
 import { parseExperimentInput } from '../lib/cloud/input';
 import { planRun } from '../lib/cloud/run';
+import { AGENT_NODE_FLAGS } from '../lib/node-flags';
 
 const STUBS: Record<string, string> = {
   aws: `#!/bin/sh
@@ -104,7 +106,9 @@ describe('agent run script', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(readFileSync(join(work, 'agent.js'), 'utf8')).toBe('// receiver bundle\n');
-    expect(readFileSync(join(work, 'args.txt'), 'utf8').trim()).toBe('agent.js --config config.json');
+    expect(readFileSync(join(work, 'args.txt'), 'utf8').trim()).toBe(
+      `${AGENT_NODE_FLAGS.join(' ')} agent.js --config config.json`,
+    );
     expect(readFileSync(join(work, 'token.txt'), 'utf8').trim()).toBe(run.backboneToken);
     expect(JSON.parse(readFileSync(join(work, 'config.json'), 'utf8'))).toEqual({
       mode: 'baseline',
@@ -129,7 +133,20 @@ describe('agent run script', () => {
     });
     // |offset| + root dispersion + root delay / 2 = 0.012 + 0.154 + 0.156 ms
     expect(clock.start.errorBoundMs).toBeCloseTo(0.322, 9);
-    expect(clockBoundOf(JSON.stringify(clock))).toBeCloseTo(0.322, 9);
+  });
+
+  it("writes the clock file the analysis reads: the host's bound reaches the report", async () => {
+    const { run, text } = script();
+    const uploaded = stage(run.prefix);
+    execute('ok', text);
+
+    const warnings: string[] = [];
+    const bounds = clockBounds(await readHostFiles(new LocalFolderStore(uploaded), '', warnings));
+
+    expect(warnings).toEqual([]);
+    expect(bounds.receiver.source).toBe('clock/receiver.json');
+    expect(bounds.receiver.error_bound_ms).toBeCloseTo(0.322, 9);
+    expect(bounds.forwarder).toEqual({ error_bound_ms: null, source: 'not reported' });
   });
 
   it('uploads what a failing agent wrote and exits with its code, its stderr last', () => {

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HISTORY_SCHEMA, type HistoryRecord } from '../lib/history';
-import { csv, mulberry32, trade } from './analysis-fixtures';
+import { csv, E0_US, mulberry32, trade } from './analysis-fixtures';
 
 export interface RunFolderOptions {
   startedAt: string;
@@ -31,13 +31,19 @@ export async function writeRunFolder(
   const every = options.baselineLossEvery;
   const jitter = () => Math.round(uniform() * 800);
   const baseline = ids.filter((id) => every === undefined || id % every !== 0);
+  // One trade every 20 ms: a default run has 8 s of data, above the evidence minimum.
+  const eUs = (id: number): number => E0_US + id * 20_000;
   await writeFile(
     join(dir, 'baseline-results.csv'),
-    csv(baseline.map((id) => trade(id, 114_000 + jitter()))),
+    csv(baseline.map((id) => trade(id, 114_000 + jitter(), { eUs: eUs(id) }))),
   );
   await writeFile(
     join(dir, 'backbone-results.csv'),
-    csv(ids.map((id) => trade(id, 114_000 + (options.deltaUs ?? -1000) + jitter(), { legUs: 113_000 }))),
+    csv(
+      ids.map((id) =>
+        trade(id, 114_000 + (options.deltaUs ?? -1000) + jitter(), { legUs: 113_000, eUs: eUs(id) }),
+      ),
+    ),
   );
   const started = new Date(options.startedAt);
   await writeFile(

@@ -48,7 +48,7 @@ describe('history record', () => {
       baselineLossEvery: 100,
       label: 'laptop',
     });
-    const { report } = await analyzeCommand(dir, { seed: 1, resamples: 200 });
+    const { report } = await analyzeCommand(dir);
 
     // act
     const record = historyRecordFromReport(report, { reportKey: `${runId}/report.html`, now: NOW });
@@ -99,7 +99,7 @@ describe('history record', () => {
     const dir = await writeRunFolder(root, runId, { startedAt: '2026-01-05T06:00:00Z' });
     const runJson = await readFile(join(dir, 'run.json'), 'utf8');
     await rm(join(dir, 'run.json'));
-    const { report } = await analyzeCommand(dir, { seed: 1, resamples: 200 });
+    const { report } = await analyzeCommand(dir);
     await writeFile(join(dir, 'run.json'), runJson);
 
     // act
@@ -252,7 +252,7 @@ describe('end of a workflow execution', () => {
     const dir = await writeRunFolder(join(root, run.prefix, '..'), run.runId, {
       startedAt: run.startedAt,
     });
-    await analyzeCommand(dir, { seed: 1, resamples: 200 });
+    await analyzeCommand(dir);
 
     // act
     await recordExecutionEnd(event('TIMED_OUT'), store, { now: NOW });
@@ -272,7 +272,7 @@ describe('end of a workflow execution', () => {
   it('keeps the record the analysis wrote for a succeeded execution', async () => {
     const run = plan();
     const dir = await writeRunFolder(join(root, run.prefix, '..'), run.runId, { startedAt: run.startedAt });
-    const { report } = await analyzeCommand(dir, { seed: 1, resamples: 200 });
+    const { report } = await analyzeCommand(dir);
     await recordRun(store, run.prefix, report, { now: NOW, trend: false });
 
     const result = await recordExecutionEnd(event('SUCCEEDED'), store, { now: NOW });
@@ -286,7 +286,7 @@ describe('end of a workflow execution', () => {
   it("records a succeeded execution from its report when the analysis' history write was lost", async () => {
     const run = plan();
     const dir = await writeRunFolder(join(root, run.prefix, '..'), run.runId, { startedAt: run.startedAt });
-    await analyzeCommand(dir, { seed: 1, resamples: 200 });
+    await analyzeCommand(dir);
 
     const result = await recordExecutionEnd(event('SUCCEEDED'), store, { now: NOW });
 

@@ -9,7 +9,16 @@ import type { Browser } from 'playwright-core';
 import { analyzeCommand } from '../cli/analyze';
 import { CHART_IDS } from '../lib/report';
 import { SEED_COLUMNS } from '../lib/samples';
-import { csv, mulberry32, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
+import {
+  agentMetricsJson,
+  csv,
+  E0_US,
+  mulberry32,
+  removeDir,
+  tempDir,
+  trade,
+  writeFiles,
+} from './analysis-fixtures';
 import { launchChromium } from './browser';
 
 describe('report.html in headless Chromium', () => {
@@ -59,12 +68,14 @@ describe('report.html in headless Chromium', () => {
     const uniform = mulberry32(5);
     const ids = Array.from({ length: 3000 }, (_, i) => i + 1);
     const jitter = (meanUs: number) => Math.round(-Math.log(1 - uniform()) * meanUs);
+    // One trade every 2 ms: 6 s of data, above the evidence minimum (lib/analysis/evidence.ts).
+    const eUs = (id: number): number => E0_US + id * 2_000;
     await writeFiles(dir, {
       'baseline-results.csv': csv(
-        ids.filter((id) => id % 1000 !== 0).map((id) => trade(id, 114_000 + jitter(4000))),
+        ids.filter((id) => id % 1000 !== 0).map((id) => trade(id, 114_000 + jitter(4000), { eUs: eUs(id) })),
       ),
       'backbone-results.csv': csv(
-        ids.map((id) => trade(id, 115_000 + jitter(500), { legUs: 113_000 + jitter(300) })),
+        ids.map((id) => trade(id, 115_000 + jitter(500), { legUs: 113_000 + jitter(300), eUs: eUs(id) })),
       ),
       'input.json': JSON.stringify({
         mode: 'paired',
@@ -74,17 +85,7 @@ describe('report.html in headless Chromium', () => {
     });
     await mkdir(join(dir, 'metrics'));
     for (const agent of ['receiver', 'forwarder']) {
-      await writeFile(
-        join(dir, 'metrics', `${agent}.json`),
-        JSON.stringify({
-          agent,
-          duration_s: 30,
-          avg_cpu_pct: 4,
-          max_rss_mb: 90,
-          avg_rss_mb: 80,
-          avg_msgs_per_s: 100,
-        }),
-      );
+      await writeFile(join(dir, 'metrics', `${agent}.json`), await agentMetricsJson(agent, 0.2));
     }
     await analyzeCommand(dir);
 

@@ -2,49 +2,18 @@
  * `feedpath run` end to end: the built command, real agent processes on loopback, the report.
  * These are the checks that the measurement is right: a run recovers the delays of its profile.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
+import { feedpath, onlyRun, readJson } from './feedpath-cli';
+import type { LabCheck } from '../lib/analysis/lab';
 
-const CLI = join(projectRoot(), 'dist', 'cli.js');
 const CAPTURE = join(projectRoot(), '..', 'shared', 'data', 'binance-spot-btcusdt-20240808.gz');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function feedpath(args: string[], timeoutMs = 90_000): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function onlyRun(out: string): string {
-  const runs = readdirSync(out).filter((name) => existsSync(join(out, name, 'input.json')));
-  expect(runs).toHaveLength(1);
-  return join(out, runs[0] as string);
-}
 
 function csvRows(file: string): string[][] {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   return lines.slice(1).map((line) => line.split(','));
-}
-
-function json(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 }
 
 function median(values: number[]): number {
@@ -78,8 +47,8 @@ describe('feedpath run', () => {
     expect(result.stderr).not.toMatch(/feedpath: /);
     expect(result.code).toBe(0);
     const dir = onlyRun(out);
-    const baseline = json(join(dir, 'baseline-results.json'));
-    const backbone = json(join(dir, 'backbone-results.json'));
+    const baseline = readJson(join(dir, 'baseline-results.json'));
+    const backbone = readJson(join(dir, 'backbone-results.json'));
     // A link never releases early, so a median below the profile's delay is a measurement error;
     // above it the lab's own overhead shows, which a busy machine inflates: that side gets a margin
     // that holds under load, and the tight figures belong to `npm run bench -- truth`.
@@ -106,9 +75,25 @@ describe('feedpath run', () => {
       .map((row) => Number(BigInt(row[3] as string) - (arrival.get(row[0]) as bigint)) / 1e6);
     expect(deltas.length).toBeGreaterThan(0.95 * baselineRows.length);
     expect(Math.abs(median(deltas) - -12)).toBeLessThan(4);
-    const report = json(join(dir, 'report.json'));
+    const report = readJson(join(dir, 'report.json'));
     const paired = report.paired as { delta_ms: { median: number } };
     expect(paired.delta_ms.median).toBeCloseTo(median(deltas), 2);
+
+    // The lab check: every path and leg matched to the link emulators' ground truth (lab/<link>.csv);
+    // measured − emulated is the lab's own overhead, never below 0 but for the µs the clocks of two
+    // processes may disagree by (the upper side gets the busy-machine margin).
+    const lab = report.lab as LabCheck;
+    for (const leg of Object.values(lab.overhead)) {
+      expect(leg?.matched).toBeGreaterThan(0.95 * baselineRows.length);
+      expect(leg?.overhead_ms?.median).toBeGreaterThan(-0.2);
+      expect(leg?.overhead_ms?.median).toBeLessThan(8);
+    }
+    expect(Object.keys(lab.links).sort()).toEqual([
+      'exchange-forwarder',
+      'exchange-receiver',
+      'forwarder-receiver',
+    ]);
+    expect(report.verdict).toMatch(/Lab check: the lab itself added/);
 
     expect(result.stdout).toMatch(/Backbone/);
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
@@ -119,16 +104,16 @@ describe('feedpath run', () => {
     async () => {
       const result = await feedpath(
         ['run', '--replay', CAPTURE, '--speed', '20', '--duration', '120', '--out', out],
-        110_000,
+        { timeoutMs: 110_000 },
       );
 
       expect(result.code).toBe(0);
       const dir = onlyRun(out);
-      const run = json(join(dir, 'run.json'));
+      const run = readJson(join(dir, 'run.json'));
       expect(run.endedBy).toBe('replay-finished');
       expect((run.replay as { skipped: { nonStream: number } }).skipped.nonStream).toBe(1);
       for (const path of ['baseline', 'backbone']) {
-        const summary = json(join(dir, `${path}-results.json`));
+        const summary = readJson(join(dir, `${path}-results.json`));
         expect(summary.sample_count).toBe(9757);
         expect(summary.events_lost).toBe(0);
         const ids = csvRows(join(dir, `${path}-results.csv`)).map((row) => Number(row[0]));
@@ -160,7 +145,7 @@ describe('feedpath run', () => {
   it('fails clearly when the exchange cannot be reached', async () => {
     const result = await feedpath(
       ['run', '--exchange', 'ws://127.0.0.1:9', '--duration', '30', '--out', out],
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/FP_EXCHANGE_UNREACHABLE|unreachable/);

@@ -1,6 +1,10 @@
 import {
+  blockMedianCI,
   bootstrapMedianCI,
   createRandom,
+  normalQuantile,
+  receiveTimeBlocks,
+  studentTQuantile,
   describe as describeValues,
   describeSorted,
   meanAndStddev,
@@ -180,5 +184,84 @@ describe('bootstrapMedianCI', () => {
     const b = createRandom(3);
     expect([a(), a(), a()]).toEqual([b(), b(), b()]);
     expect(createRandom(4)()).not.toBe(createRandom(3)());
+  });
+});
+
+describe('blockMedianCI (time blocks)', () => {
+  const S = 1e9;
+
+  it('gives no interval for one event, or for events all at one instant', () => {
+    const one = Float64Array.of(3.19);
+    expect(receiveTimeBlocks(Float64Array.of(5 * S))).toBeNull();
+    expect(blockMedianCI(one, one, receiveTimeBlocks(Float64Array.of(5 * S)))).toBeNull();
+    expect(receiveTimeBlocks(Float64Array.of(5 * S, 5 * S, 5 * S))).toBeNull();
+  });
+
+  it('cuts receive time into min(10, ⌊span / 1 s⌋) equal blocks, at least 2', () => {
+    const blocks = (spanS: number) =>
+      receiveTimeBlocks(Float64Array.of(7 * S, 7 * S + spanS * S, 7 * S + spanS * S * 0.5));
+    expect(blocks(35)).toMatchObject({ count: 10, blockNs: 3.5 * S });
+    expect(blocks(4.5)).toMatchObject({ count: 4 });
+    expect(blocks(0.2)).toMatchObject({ count: 2 });
+    expect(Array.from(blocks(35)?.index ?? [])).toEqual([0, 9, 5]);
+  });
+
+  it('is the sign-test interval of independent events when blocks vary no more than that', () => {
+    // prepare: every 1-s block holds the same 11 values, so the blocks add no variance
+    const perBlock = [-5, -3, -2, -1, -0.5, 0, 0.5, 1, 2, 3, 5];
+    const values = Float64Array.from({ length: 20 * 11 }, (_, i) => perBlock[i % 11] as number);
+    const times = Float64Array.from({ length: values.length }, (_, i) => Math.floor(i / 11) * S + (i % 11));
+    const sorted = sortValues(values.slice());
+
+    const ci = blockMedianCI(sorted, values, receiveTimeBlocks(times));
+
+    const h = (normalQuantile(0.975) * Math.sqrt(values.length / 4)) / values.length;
+    expect(ci?.low).toBe(percentileSorted(sorted, 100 * (0.5 - h)));
+    expect(ci?.high).toBe(percentileSorted(sorted, 100 * (0.5 + h)));
+    expect(ci).toMatchObject({ resamples: 0, seed: 0, method_id: 'time-block-order-statistic', blocks: 10 });
+    expect(ci?.design_effect).toBeCloseTo(0, 12);
+  });
+
+  it('widens when a stretch of time moves all its deltas together', () => {
+    // prepare: the same values twice: rising with receive time (each block all below or all above
+    // the median), and with the times shuffled (every block a fair mix)
+    const n = 400;
+    const values = Float64Array.from({ length: n }, (_, i) => i / n);
+    const times = Float64Array.from({ length: n }, (_, i) => (i / n) * 40 * S);
+    const shuffledTimes = Float64Array.from({ length: n }, (_, i) => (((i * 7919) % n) / n) * 40 * S);
+    const sorted = sortValues(values.slice());
+
+    const dependent = blockMedianCI(sorted, values, receiveTimeBlocks(times));
+    const independent = blockMedianCI(sorted, values, receiveTimeBlocks(shuffledTimes));
+
+    const width = (ci: typeof dependent) => (ci?.high ?? NaN) - (ci?.low ?? NaN);
+    expect(dependent?.design_effect).toBeGreaterThan(40);
+    expect(independent?.design_effect).toBeLessThan(3);
+    expect(width(dependent)).toBeGreaterThan(5 * width(independent));
+  });
+
+  it('spans the data from two events, never a zero-width interval', () => {
+    const values = Float64Array.of(2, -1);
+    const ci = blockMedianCI(Float64Array.of(-1, 2), values, receiveTimeBlocks(Float64Array.of(0, 3 * S)));
+    expect(ci).toMatchObject({ low: -1, high: 2, blocks: 2 });
+  });
+
+  it('gives the same interval for the same data', () => {
+    const uniform = mulberry32(4);
+    const values = Float64Array.from({ length: 500 }, () => uniform());
+    const times = Float64Array.from({ length: 500 }, (_, i) => i * 0.1 * S);
+    const sorted = sortValues(values.slice());
+    expect(blockMedianCI(sorted, values, receiveTimeBlocks(times))).toEqual(
+      blockMedianCI(sorted.slice(), values.slice(), receiveTimeBlocks(times.slice())),
+    );
+  });
+
+  it("uses Student's t and normal quantiles from the tables", () => {
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.7062, 3);
+    expect(studentTQuantile(0.975, 2)).toBeCloseTo(4.3027, 3);
+    expect(studentTQuantile(0.975, 9)).toBeCloseTo(2.2622, 3);
+    expect(studentTQuantile(0.995, 19)).toBeCloseTo(2.8609, 3);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(0.999)).toBeCloseTo(3.090232, 5);
   });
 });

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { analyzeRun } from '../lib/analysis';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import { readText, S3Store } from '../lib/store';
-import { csv, trade } from './analysis-fixtures';
+import { agentMetricsJson, csv, trade } from './analysis-fixtures';
 import { startLocalS3, type LocalS3 } from './s3rver';
 
 const BUCKET = 'feedpath-results';
@@ -36,14 +36,11 @@ describe('S3Store against s3rver', () => {
       csv(ids.map((id) => trade(id, 115_000 + (id % 3) * 100, { legUs: 113_000 }))),
     );
     await put('input.json', JSON.stringify({ mode: 'paired', label: 'nightly' }));
-    await put(
-      'metrics/forwarder.json',
-      JSON.stringify({ agent: 'forwarder', avg_cpu_pct: 2, clock_error_bound_ms: 0.2 }),
-    );
+    await put('metrics/forwarder.json', await agentMetricsJson('forwarder', 0.2));
     const store = new S3Store({ client, bucket: BUCKET });
 
     // act
-    const result = await analyzeRun(store, PREFIX, { seed: 3 });
+    const result = await analyzeRun(store, PREFIX);
 
     // assert
     expect(result.files.reportHtml).toBe(`s3://${BUCKET}/${PREFIX}report.html`);

@@ -7,12 +7,8 @@ import { createInterface } from 'node:readline';
 import { SUPERVISED_ENV, type AgentEvent } from '../../lib/agent';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { agentsDir } from '../../lib/paths';
+import { AGENT_NODE_FLAGS } from '../../lib/node-flags';
 
-/**
- * Node flags for every agent process. A larger young generation roughly halves the receiver's GC
- * time at high rates (145k → 210k msg/s on one core, measured); it has to be on the command line.
- */
-export const AGENT_NODE_FLAGS = ['--enable-source-maps', '--max-semi-space-size=32'];
 /** How long an agent may take to report `ready`. */
 export const READY_TIMEOUT_MS = 15_000;
 /** How long an agent may take to finish after SIGTERM before it is killed. */
@@ -26,6 +22,10 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
   private readonly child: ChildProcess;
   private readonly log: WriteStream;
   private exitCode: number | null | undefined;
+  /** The signal that ended the process (e.g. SIGKILL from outside), null when it exited by itself. */
+  exitSignal: NodeJS.Signals | null = null;
+  /** Set when the supervisor itself asked the agent to stop: its exit is then no failure. */
+  stopRequested = false;
 
   private constructor(
     readonly label: string,
@@ -43,7 +43,7 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
     this.log = createWriteStream(join(logDir, `${label}.log`));
     this.child = spawn(
       process.execPath,
-      ['--enable-source-maps', script, '--config-json', JSON.stringify(config)],
+      [...AGENT_NODE_FLAGS, script, '--config-json', JSON.stringify(config)],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
         // Its own process group: Ctrl-C in the terminal reaches the command, which stops the run in
@@ -70,6 +70,7 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
     });
     this.exited = new Promise((resolveExit) => {
       this.child.on('exit', (code, signal) => {
+        this.exitSignal = signal;
         this.exitCode = code ?? (signal ? 128 : null);
         resolveExit(this.exitCode);
       });
@@ -97,6 +98,18 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
 
   get running(): boolean {
     return this.exitCode === undefined;
+  }
+
+  /** The process id (for logs/processes.json: a user can find, trace or kill one agent of a run). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** How the process ended, in words: "killed by SIGKILL", "exited with code 1" (null while running). */
+  describeExit(): string | null {
+    if (this.running) return null;
+    if (this.exitSignal !== null) return `killed by ${this.exitSignal}`;
+    return `exited with code ${this.exitCode}`;
   }
 
   /** Resolves with the first event of this kind; rejects if the agent errs or exits first. */
@@ -146,6 +159,7 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
 
   /** Asks the agent to finish (SIGTERM) and waits; kills it if it takes too long. Returns its `done`. */
   async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<AgentEvent | undefined> {
+    this.stopRequested = true;
     if (this.running) {
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);

@@ -5,13 +5,24 @@
  * out are the Lambdas' own (lib/cloud/contract.ts), so the same definition drives both.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AgentEvent } from '../../lib/agent';
 import type { AgentCommand, DescribeSitesResult, SiteReady } from '../../lib/cloud/contract';
 import { AgentFailedError } from '../../lib/cloud/errors';
 import type { ExperimentInput } from '../../lib/cloud/input';
 import { planRun, type RunPlan } from '../../lib/cloud/run';
+import { ErrorCode, FeedpathError, isFeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
+import { projectVersion } from '../../lib/paths';
+import {
+  formatRunFile,
+  RUN_FILE,
+  statusWith,
+  type RunCause,
+  type RunFile,
+  type RunStatus,
+} from '../../lib/run-file';
 import { analyzeCommand, type AnalyzeResult as LocalAnalysis } from '../analyze';
 import type { Progress } from '../progress';
 import type { LocalTaskHandlers } from '../workflow';
@@ -36,6 +47,8 @@ export interface LocalRunState {
   endedBy?: EndedBy;
   analysis?: LocalAnalysis;
   replay?: AgentEvent;
+  /** What went wrong during the measurement (a process died, a path went silent). */
+  causes: RunCause[];
 }
 
 /** The experiment the definition sees: the cloud input's fields a local run has. */
@@ -51,7 +64,8 @@ export function workflowInput(options: LocalRunOptions): Record<string, unknown>
 export class LocalHandlers implements LocalTaskHandlers {
   lab: LocalLab | undefined;
   measurement: Measurement | undefined;
-  readonly state: LocalRunState = {};
+  readonly state: LocalRunState = { causes: [] };
+  readonly startedAt = new Date();
 
   constructor(
     private readonly options: LocalRunOptions,
@@ -163,24 +177,40 @@ export class LocalHandlers implements LocalTaskHandlers {
     if (measurement === undefined) throw new AgentFailedError('the agents were never started');
     const outcome = await measurement.waitForEnd(LOCAL_POLL_MS);
     if (outcome === undefined) return { done: false, agents: roles(event.agents, 'InProgress') };
-    if (outcome.failure !== undefined) throw new AgentFailedError(outcome.failure.message);
     this.state.endedBy = outcome.endedBy;
+    this.state.causes = outcome.causes;
     this.state.replay = this.theLab.exchange?.events.find((e) => e.event === 'finished');
     this.progress.step(
       outcome.endedBy === 'replay-finished'
         ? `the capture ended: ${describeReplay(this.state.replay)}`
         : outcome.endedBy === 'interrupted'
-          ? 'interrupted: stopping, keeping what was recorded'
-          : 'stopping: draining the links',
+          ? 'interrupted: stopping, keeping what was recorded (Ctrl-C again stops at once)'
+          : outcome.endedBy === 'receiver-stopped'
+            ? 'the receiver stopped: keeping what it recorded'
+            : 'stopping: draining the links',
     );
     await this.theLab.stopAgents();
+    // The analysis reads the run's status from run.json: the verdict starts with it.
+    await this.writeRunFile(this.measuredStatus());
     return { done: true, agents: roles(event.agents, 'Success') };
   }
 
   async analyze(event: { run: RunPlan }) {
     const runDir = this.state.runDir as string;
     this.progress.step(`analyze: ${runDir}`);
-    const analysis = await analyzeCommand(runDir, {});
+    let analysis: LocalAnalysis;
+    try {
+      analysis = await analyzeCommand(runDir, {});
+    } catch (error) {
+      // The workflow keeps only the message: the code goes in it, for the command's one line.
+      if (isFeedpathError(error) && error.code === ErrorCode.nothingToAnalyze) {
+        throw new FeedpathError(
+          error.code,
+          `not enough data: no event was recorded in ${this.options.durationSeconds} s (${error.message}) [${error.code}]`,
+        );
+      }
+      throw error;
+    }
     this.state.analysis = analysis;
     return {
       runId: event.run.runId,
@@ -193,6 +223,44 @@ export class LocalHandlers implements LocalTaskHandlers {
       },
       verdict: analysis.verdict,
     };
+  }
+
+  /** The status the measurement gives the run (before the analysis adds what the data shows). */
+  measuredStatus(): RunStatus {
+    return statusWith(this.state.endedBy === 'interrupted' ? 'interrupted' : 'succeeded', this.state.causes);
+  }
+
+  /** The run's run.json as it stands (lib/run-file.ts); null before PrepareRun made the folder. */
+  runFile(status: RunStatus, extra: Partial<RunFile> = {}): RunFile | null {
+    const { runId, endedBy, replay } = this.state;
+    if (runId === undefined) return null;
+    const o = this.options;
+    return {
+      runId,
+      where: 'local',
+      host: hostname(),
+      startedAt: this.startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      endedBy: endedBy ?? null,
+      status,
+      causes: this.state.causes,
+      mode: o.mode,
+      streams: o.streams,
+      regions: { forwarder: 'local', receiver: 'local' },
+      profile: this.lab?.profile ?? null,
+      replay: replay
+        ? { file: o.replay, speed: o.speed, events: replay.events, skipped: replay.skipped }
+        : null,
+      versions: { feedpath: projectVersion(), node: process.version },
+      ...extra,
+    };
+  }
+
+  /** Writes run.json into the run's folder (nothing before PrepareRun). */
+  async writeRunFile(status: RunStatus, extra: Partial<RunFile> = {}): Promise<void> {
+    const run = this.runFile(status, extra);
+    if (run === null || this.state.runDir === undefined) return;
+    await writeFile(join(this.state.runDir, RUN_FILE), formatRunFile(run));
   }
 
   async teardown(event: { run: RunPlan }) {

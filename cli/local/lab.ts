@@ -10,7 +10,9 @@ import type { AgentEvent } from '../../lib/agent';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
 import { DEFAULT_PROFILE, linkSpec, type LinkName, type Profile } from '../../lib/profile';
+import { truthFileName } from '../../lib/lab-truth';
 import { AgentProcess } from './agent-process';
+import { ProcessTable } from './process-table';
 
 const HOST = '127.0.0.1';
 /** A local run fails rather than wait forever for an exchange it cannot reach. */
@@ -29,12 +31,15 @@ export class LocalLab {
   private receiverPort: number | undefined;
   private readonly token = randomBytes(18).toString('base64url');
   readonly profile: Profile | undefined;
+  /** logs/processes.json: pid and end of every process of the run. */
+  private readonly table: ProcessTable;
 
   constructor(
     readonly runDir: string,
     readonly options: LocalRunOptions,
   ) {
     this.profile = options.profile ?? (options.exchange === undefined ? DEFAULT_PROFILE : undefined);
+    this.table = new ProcessTable(join(runDir, 'logs'));
   }
 
   private get logDir(): string {
@@ -54,6 +59,10 @@ export class LocalLab {
   }
   get forwarder(): AgentProcess | undefined {
     return this.processes.get('forwarder');
+  }
+  /** Every process started so far (the run watches them all: one dying degrades the run). */
+  get all(): AgentProcess[] {
+    return [...this.processes.values()];
   }
 
   /** Starts the exchange simulator (unless an external one is used) and the exchange-side links. */
@@ -103,6 +112,7 @@ export class LocalLab {
       forward: spec,
       reverse: spec,
       seed: this.options.seed,
+      truthFile: join(this.runDir, truthFileName(name)),
     });
     return Number(ready.port);
   }
@@ -190,6 +200,10 @@ export class LocalLab {
     await this.exchange?.stop();
     await new Promise((resolve) => setTimeout(resolve, this.drainMs()));
     const [forwarder, receiver] = await Promise.all([this.forwarder?.stop(), this.receiver?.stop()]);
+    // The links close their ground truth (lab/<link>.csv) when they stop: before the analysis reads it.
+    await Promise.all(
+      [...this.processes].filter(([label]) => label.startsWith('link-')).map(([, p]) => p.stop()),
+    );
     return { receiver, forwarder };
   }
 
@@ -201,6 +215,7 @@ export class LocalLab {
   private async spawn(label: string, agent: 'exchange' | 'link' | 'forwarder' | 'receiver', config: unknown) {
     const started = await AgentProcess.start(label, agent, config, { logDir: this.logDir });
     this.processes.set(label, started.process);
+    this.table.add(agent, started.process);
     return started;
   }
 }

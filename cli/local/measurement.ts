@@ -1,20 +1,31 @@
 /**
  * The measurement phase of a local run: it ends when the duration is reached, when a replay has sent
- * its whole capture, on Ctrl-C (what was recorded is kept and analysed), or when an agent stops on
- * its own (a failure). Meanwhile a status line shows what the receiver records.
+ * its whole capture, on Ctrl-C (what was recorded is kept and analysed), or when the receiver stops.
+ * A process that dies or a path that goes silent does not end it: the run goes on with what still
+ * works and the cause (what, when, how) makes it degraded. Meanwhile a status line shows what the
+ * receiver records.
  */
 import type { AgentEvent } from '../../lib/agent';
+import type { RunCause } from '../../lib/run-file';
 import type { Progress } from '../progress';
 import type { AgentProcess } from './agent-process';
 import type { LocalLab } from './lab';
 
-export type EndedBy = 'duration' | 'replay-finished' | 'interrupted';
+/** `receiver-stopped`: the receiver, which records both paths, ended early (nothing more to measure). */
+export type EndedBy = 'duration' | 'replay-finished' | 'interrupted' | 'receiver-stopped';
 
 export interface MeasurementOutcome {
   endedBy: EndedBy;
-  /** An agent that stopped during the run, with its own error message. */
-  failure?: { agent: string; message: string; code?: string };
+  /** What went wrong while the measurement went on (a process died, a path went silent), in order. */
+  causes: RunCause[];
 }
+
+/**
+ * A path is silent when its receive counter has not moved for this long while the other path's did
+ * (the receiver reports every second). Three reports: one late report on a busy machine is not
+ * silence, and a dead link shows within a few seconds.
+ */
+export const SILENT_PATH_MS = 3_000;
 
 function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
@@ -37,39 +48,90 @@ export function describeProgress(
   return `${head} ${parts.join('  ')}`;
 }
 
+/** How a process of the run is named to the user: `link-forwarder-receiver` → `link forwarder-receiver`. */
+export function processName(label: string): string {
+  return label.startsWith('link-') ? `link ${label.slice('link-'.length)}` : label;
+}
+
+/**
+ * Watches the receiver's per-path counters: a path whose count stops while another's keeps rising
+ * went silent (once per path; the time is when it last moved).
+ */
+export class SilenceWatch {
+  private readonly last = new Map<string, { count: number; movedAt: number }>();
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly startedAt: number,
+    private readonly silentMs = SILENT_PATH_MS,
+  ) {}
+
+  /** Feeds one progress event's `paths` at time `now` (ms); returns the paths that just went silent. */
+  update(paths: Record<string, { samples?: unknown }>, now: number): { path: string; since: number }[] {
+    for (const [path, p] of Object.entries(paths)) {
+      const count = num(p.samples);
+      const seen = this.last.get(path);
+      if (seen === undefined) this.last.set(path, { count, movedAt: count > 0 ? now : this.startedAt });
+      else if (count > seen.count) this.last.set(path, { count, movedAt: now });
+    }
+    const flowing = [...this.last.values()].some((p) => now - p.movedAt < this.silentMs);
+    if (!flowing) return [];
+    const silent: { path: string; since: number }[] = [];
+    for (const [path, p] of this.last) {
+      if (now - p.movedAt >= this.silentMs && !this.reported.has(path)) {
+        this.reported.add(path);
+        silent.push({ path, since: p.movedAt });
+      }
+    }
+    return silent;
+  }
+}
+
 export class Measurement {
   private readonly ended: Promise<MeasurementOutcome>;
   private readonly cleanups: (() => void)[] = [];
-  private finish!: (outcome: MeasurementOutcome) => void;
+  private readonly causes: RunCause[] = [];
+  private finish!: (endedBy: EndedBy) => void;
   private done = false;
+  readonly startedAt = Date.now();
 
   constructor(lab: LocalLab, durationS: number, progress: Progress) {
     this.ended = new Promise((resolve) => {
-      this.finish = (outcome) => {
+      this.finish = (endedBy) => {
         if (this.done) return;
         this.done = true;
         this.cancel();
         progress.clear();
-        resolve(outcome);
+        resolve({ endedBy, causes: [...this.causes] });
       };
     });
-    const started = Date.now();
+    const started = this.startedAt;
+    const seconds = (at: number): string => `${((at - started) / 1000).toFixed(1)} s`;
     let latest: AgentEvent | undefined;
+    // Anything that stops during the run is a cause (the run goes on with what still works); what
+    // the run stops itself (stopRequested) is not.
+    for (const agent of lab.all) {
+      void agent.exited.then(() => {
+        if (this.done || agent.stopRequested) return;
+        const at = Date.now();
+        const error = agent.events.find((e) => e.event === 'error');
+        const name = processName(agent.label);
+        const detail =
+          `${name} ${agent.describeExit() ?? 'stopped'} at ${seconds(at)}` +
+          (error
+            ? ` (${String(error.message)}${typeof error.code === 'string' ? ` [${error.code}]` : ''})`
+            : '');
+        this.causes.push({ what: name, at: new Date(at).toISOString(), detail });
+        progress.warn(detail);
+        // The receiver records both paths: without it there is nothing left to measure.
+        if (agent === lab.receiver) this.finish('receiver-stopped');
+      });
+    }
+    const silence = new SilenceWatch(started);
     const listen = (agent: AgentProcess | undefined, onEvent: (event: AgentEvent) => void): void => {
       if (agent === undefined) return;
       agent.on('event', onEvent);
       this.cleanups.push(() => agent.off('event', onEvent));
-      void agent.exited.then((code) => {
-        const error = agent.events.find((e) => e.event === 'error');
-        this.finish({
-          endedBy: 'interrupted',
-          failure: {
-            agent: agent.label,
-            message: `${agent.label} stopped during the run (exit ${code})${error ? `: ${String(error.message)}` : ''}`,
-            ...(typeof error?.code === 'string' ? { code: error.code } : {}),
-          },
-        });
-      });
     };
     const warn =
       (who: string) =>
@@ -77,25 +139,48 @@ export class Measurement {
         if (event.event === 'warning') progress.warn(`${who}: ${String(event.message)}`);
       };
     listen(lab.receiver, (event) => {
-      if (event.event === 'progress') latest = event;
+      if (event.event === 'progress') {
+        latest = event;
+        const paths = event.paths as Record<string, { samples?: unknown }> | undefined;
+        for (const { path, since } of silence.update(paths ?? {}, Date.now())) {
+          const others = Object.keys(paths ?? {}).filter((p) => p !== path);
+          const detail = `${path} path went silent at about ${seconds(since)} while ${others.join(', ')} kept flowing`;
+          this.causes.push({ what: `${path} path`, at: new Date(since).toISOString(), detail });
+          progress.warn(detail);
+        }
+      }
       warn('receiver')(event);
     });
     listen(lab.forwarder, warn('forwarder'));
     listen(lab.exchange, (event) => {
-      if (event.event === 'finished') this.finish({ endedBy: 'replay-finished' });
+      if (event.event === 'finished') this.finish('replay-finished');
     });
     const ticker = setInterval(
       () => progress.status(describeProgress((Date.now() - started) / 1000, durationS, latest)),
       250,
     );
-    const timer = setTimeout(() => this.finish({ endedBy: 'duration' }), durationS * 1000);
-    const onSigint = (): void => this.finish({ endedBy: 'interrupted' });
-    process.once('SIGINT', onSigint);
+    const timer = setTimeout(() => this.finish('duration'), durationS * 1000);
     this.cleanups.push(
       () => clearInterval(ticker),
       () => clearTimeout(timer),
-      () => process.off('SIGINT', onSigint),
     );
+  }
+
+  /** Ends the measurement now (Ctrl-C): what was recorded is kept and analysed. */
+  interrupt(): void {
+    if (this.done) return;
+    const at = Date.now();
+    this.causes.push({
+      what: 'user',
+      at: new Date(at).toISOString(),
+      detail: `stopped by Ctrl-C at ${((at - this.startedAt) / 1000).toFixed(1)} s; what was recorded until then is analysed`,
+    });
+    this.finish('interrupted');
+  }
+
+  /** Whether the measurement is still going. */
+  get running(): boolean {
+    return !this.done;
   }
 
   /** The outcome, or undefined if the measurement is still going after `maxMs`. */

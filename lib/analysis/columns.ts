@@ -24,7 +24,7 @@ interface TypedConstructor<T> {
   readonly BYTES_PER_ELEMENT: number;
 }
 
-class Column<T extends Float64Array | Uint16Array> {
+class Column<T extends Float64Array | Uint16Array | Uint8Array> {
   private buffer: ResizableArrayBuffer;
   private view: T;
   private capacity = INITIAL_ROWS;
@@ -38,6 +38,12 @@ class Column<T extends Float64Array | Uint16Array> {
   push(value: number): void {
     if (this.length === this.capacity) this.grow();
     this.view[this.length++] = value;
+  }
+
+  /** Overwrites a value already pushed (e.g. a row found out of line once the next one is read). */
+  set(index: number, value: number): void {
+    if (index < 0 || index >= this.length) throw new RangeError(`row ${index} is not in the column`);
+    this.view[index] = value;
   }
 
   private grow(): void {
@@ -75,5 +81,11 @@ export class F64Column extends Column<Float64Array> {
 export class U16Column extends Column<Uint16Array> {
   constructor() {
     super(Uint16Array);
+  }
+}
+
+export class U8Column extends Column<Uint8Array> {
+  constructor() {
+    super(Uint8Array);
   }
 }

@@ -7,13 +7,17 @@
  * nanoseconds and stored relative to one epoch second shared by both paths: every arrival and
  * difference of arrivals is then an exact integer number of ns in a double (for runs < 104 days).
  *
- * A row that cannot be read is skipped and counted, with its file and line kept for the report; a
- * file that cannot be read at all (missing, empty, header not the seed's) throws FP_BAD_RESULTS.
+ * A row with a problem is a data error (data-errors.ts), counted with its kind and line: a row whose
+ * sequence_id can be read is kept with a flag (its event was recorded: neither lost nor unmatched,
+ * but in no statistic); a row without a readable id is skipped, and its place in the file is kept so
+ * that a gap in the ids it explains is not counted as loss. A file that cannot be read at all
+ * (missing, empty, header not the seed's) throws FP_BAD_RESULTS.
  */
 import { ErrorCode, FeedpathError } from '../errors';
 import { parseStreamName, type StreamKind } from '../binance';
 import { SEED_COLUMNS } from '../samples';
-import { F64Column, U16Column } from './columns';
+import { F64Column, U16Column, U8Column } from './columns';
+import { DataErrorLog, ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorKind } from './data-errors';
 
 /** Latencies above this are rejected as absurd (a clock or unit error, not a network). */
 export const DEFAULT_MAX_LATENCY_MS = 3_600_000;
@@ -25,6 +29,21 @@ export const MAX_PROBLEMS_KEPT = 20;
  * the caller (or the run's input.json) says which stream kind the file holds.
  */
 export const ASSUMED_KIND: StreamKind = 'trade';
+/**
+ * frankfurt_time may go back this much in file order without the row being a data error. The
+ * receiver stamps each arrival before it queues it and writes in queue order, so its own files
+ * never go back; a file from another tool may interleave writers a little. A step back beyond this
+ * (a clock stepped by hand or by NTP, a corrupted cell) makes the row a data error: its times are
+ * not comparable with its neighbours'.
+ */
+export const CLOCK_STEP_TOLERANCE_MS = 100;
+/**
+ * How far a latency cell may differ from the one its row's timestamps give (frankfurt_time − event
+ * time; frankfurt_time − tokyo_time for the backbone leg), beyond the event time's resolution
+ * (1 µs with exchange_time_us, 1 ms with only binance_time): room for a foreign tool that reads
+ * its clock twice. A cell further off (`1e3` where the times say 118.9) was not computed from them.
+ */
+export const LATENCY_CELL_TOLERANCE_MS = 1;
 
 /** The epoch second arrivals are stored relative to; shared by the paths of one analysis. */
 export class ArrivalEpoch {
@@ -51,12 +70,29 @@ export interface StreamGroup {
 /** A path's rows as columns; NaN marks an empty (not applicable) value. */
 export interface PathColumns {
   source: string;
-  /** Rows read (the path's `sample_count`). */
+  /** Rows with a readable sequence_id (clean or flagged): the events the path recorded. */
   rows: number;
+  /** Rows without a readable sequence_id (or stream), left out of the columns. */
   skipped: number;
   problems: RowProblem[];
-  /** Skipped rows per reason. */
+  /** Problem rows per detailed reason (e.g. 'bad latency'). */
   problemCounts: Record<string, number>;
+  /** Per row: ROW_OK, a ROW_FLAG data-error code, or ROW_SUSPECT (data-errors.ts). */
+  flags: Uint8Array;
+  /** Data errors by kind, with their first lines. */
+  dataErrors: DataErrorLog;
+  /**
+   * For each skipped unreadable line, the number of rows read before it (ascending): the line lies
+   * between rows `at − 1` and `at` in file order.
+   */
+  unreadableAt: number[];
+  /** The same for blank lines (only to give each row its line number). */
+  blankAt: number[];
+  /** Rows whose latency cells could be checked against their timestamps, and how many disagreed. */
+  latencyChecked: number;
+  latencySuspects: number;
+  /** The epoch second `arrivalNs` is relative to (undefined without any frankfurt_time). */
+  epochSecond: number | undefined;
   hasStreamColumn: boolean;
   groups: StreamGroup[];
   group: Uint16Array;
@@ -220,6 +256,19 @@ export class PathCsvReader {
   private skipped = 0;
   private readonly problems: RowProblem[] = [];
   private readonly problemCounts: Record<string, number> = {};
+  private readonly dataErrors = new DataErrorLog();
+  private readonly unreadableAt: number[] = [];
+  private readonly blankAt: number[] = [];
+  private latencyChecked = 0;
+  private latencySuspects = 0;
+  /** The current row's flag (one kind per row: the first problem found). */
+  private rowFlag = ROW_OK;
+  // Receiver time in file order: the highest clean arrival so far, the row that set it (and its
+  // line), and the highest before it, to tell a lone jump forward from a step back.
+  private maxArrival = -Infinity;
+  private maxRow = -1;
+  private maxRowLine = 0;
+  private maxBefore = -Infinity;
 
   private readonly groups: StreamGroup[] = [];
   private readonly groupByKey = new Map<string, number>();
@@ -227,6 +276,7 @@ export class PathCsvReader {
   private readonly known: KnownName[] = [];
   private lastKnown: KnownName | undefined;
 
+  private readonly flags = new U8Column();
   private readonly group = new U16Column();
   private readonly seq = new F64Column();
   private firstId: F64Column | null = null;
@@ -288,6 +338,13 @@ export class PathCsvReader {
       skipped: this.skipped,
       problems: this.problems,
       problemCounts: this.problemCounts,
+      flags: this.flags.finish(),
+      dataErrors: this.dataErrors,
+      unreadableAt: this.unreadableAt,
+      blankAt: this.blankAt,
+      latencyChecked: this.latencyChecked,
+      latencySuspects: this.latencySuspects,
+      epochSecond: this.epoch.second,
       hasStreamColumn: this.streamCol >= 0,
       groups: this.groups,
       group: this.group.finish(),
@@ -300,12 +357,29 @@ export class PathCsvReader {
     };
   }
 
-  private problem(reason: string, detail: string): void {
-    this.skipped++;
+  private note(reason: string, detail: string, line = this.line): void {
     this.problemCounts[reason] = (this.problemCounts[reason] ?? 0) + 1;
     if (this.problems.length < MAX_PROBLEMS_KEPT) {
-      this.problems.push({ line: this.line, message: `${this.source}:${this.line}: ${detail}` });
+      this.problems.push({ line, message: `${this.source}:${line}: ${detail}` });
     }
+  }
+
+  /** The current row is a data error of `kind` (only its first problem counts). */
+  private flag(kind: DataErrorKind, reason: string, detail: string): void {
+    if (this.rowFlag !== ROW_OK) return;
+    this.rowFlag = ROW_FLAG[kind];
+    this.dataErrors.add(kind, this.line);
+    this.note(reason, detail);
+  }
+
+  /** The current line gives no event (no readable id, or no stream in a file that has one). */
+  private drop(reason: string, detail: string): void {
+    this.skipped++;
+    this.unreadableAt.push(this.rows);
+    // A bad cell before the line ran out was counted already: one data error per line.
+    if (this.rowFlag !== ROW_OK) return;
+    this.dataErrors.add('unreadable', this.line);
+    this.note(reason, detail);
   }
 
   private header(buf: Buffer, s: number, e: number): void {
@@ -315,9 +389,14 @@ export class PathCsvReader {
     const seedOk = SEED_COLUMNS.every((column, i) => names[i] === column);
     if (!seedOk) {
       const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+      const missing = SEED_COLUMNS.filter((column) => !names.includes(column));
+      const why =
+        missing.length > 0
+          ? `missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`
+          : 'the seed columns are in another order';
       throw new FeedpathError(
         ErrorCode.badResults,
-        `${this.source}:${this.line}: header is not the seed's: expected it to start with "${SEED_COLUMNS.join(',')}", found "${shown}"`,
+        `${this.source}:${this.line}: header is not the seed's (${why}): expected it to start with "${SEED_COLUMNS.join(',')}", found "${shown}"`,
       );
     }
     if (names.length > MAX_FIELDS) {
@@ -411,91 +490,158 @@ export class PathCsvReader {
       this.header(buf, s, e);
       return;
     }
-    if (e === s) return; // blank line (e.g. at the end): nothing to count
+    if (e === s) {
+      this.blankAt.push(this.rows); // blank line (e.g. at the end): nothing to count
+      return;
+    }
+    this.rowFlag = ROW_OK;
 
-    // The six seed columns, each parsed in the same pass that finds its end (`cursor`).
+    // The six seed columns, each parsed in the same pass that finds its end (`cursor`). A bad cell
+    // flags the row and parsing goes on: the stream and symbol cells still say which event it was.
     const seq = fieldUint(buf, s, e);
-    if (seq < 0) return this.badField(buf, s, 'bad sequence_id', 'sequence_id', 'is not a whole number');
-    if (cursor >= e) return this.tooFewColumns(1);
-    let p = cursor + 1;
-    const ms = fieldUint(buf, p, e);
-    if (ms === INVALID)
-      return this.badField(buf, p, 'bad binance_time', 'binance_time', 'is not a whole number of ms');
-    let eventUs = ms === EMPTY ? NaN : ms * 1000;
-    if (cursor >= e) return this.tooFewColumns(2);
-    p = cursor + 1;
+    if (seq < 0) {
+      return this.drop('bad sequence_id', `sequence_id "${this.cellText(buf, s)}" is not a whole number`);
+    }
+    let eventUs = NaN;
+    let eventFromUs = false;
     let tokyoSec = NaN;
     let tokyoNs = 0;
-    const tokyo = fieldNs(buf, p, e);
-    if (tokyo === INVALID)
-      return this.badField(buf, p, 'bad tokyo_time', 'tokyo_time', 'is not a whole number of ns');
-    if (tokyo !== EMPTY) {
-      tokyoSec = nsSeconds;
-      tokyoNs = nsNanos;
-    }
-    if (cursor >= e) return this.tooFewColumns(3);
-    p = cursor + 1;
+    let frankfurtSec = NaN;
+    let frankfurtNs = 0;
     let arrival = NaN;
-    const frankfurt = fieldNs(buf, p, e);
-    if (frankfurt === INVALID) {
-      return this.badField(buf, p, 'bad frankfurt_time', 'frankfurt_time', 'is not a whole number of ns');
-    }
-    if (frankfurt !== EMPTY) {
-      if (this.epoch.second === undefined) this.epoch.second = nsSeconds;
-      arrival = (nsSeconds - this.epoch.second) * 1e9 + nsNanos;
-    }
-    if (cursor >= e) return this.tooFewColumns(4);
-    p = cursor + 1;
-    const e2e = fieldDecimal(buf, p, e);
-    if (e2e !== e2e && !fieldWasEmpty) {
-      return this.badField(buf, p, 'bad latency', 'end_to_end_latency_ms', 'is not a number');
-    }
-    if (e2e < 0 || e2e > this.maxLatencyMs) return this.implausible(e2e, 'end_to_end_latency_ms');
-    if (cursor >= e) return this.tooFewColumns(5);
-    p = cursor + 1;
-    const leg = fieldDecimal(buf, p, e);
-    if (leg !== leg && !fieldWasEmpty) {
-      return this.badField(buf, p, 'bad latency', 'backbone_latency_ms', 'is not a number');
-    }
-    if (leg < 0 || leg > this.maxLatencyMs) return this.implausible(leg, 'backbone_latency_ms');
-
-    // Our columns, wherever the header put them.
+    let e2e = NaN;
+    let leg = NaN;
     let firstId = NaN;
     let streamStart = 0;
     let streamEnd = 0;
     let symbolStart = 0;
     let symbolEnd = 0;
-    for (let column = 6; cursor < e && column <= this.lastUsedCol; column++) {
+    let p = 0;
+    // Columns found on the line; below 6 the row is truncated (e.g. the last line of a crash).
+    let found = 1;
+    fields: {
+      if (cursor >= e) break fields;
       p = cursor + 1;
-      if (column === this.exchangeUsCol) {
-        const us = fieldUint(buf, p, e);
-        if (us === INVALID) {
-          return this.badField(buf, p, 'bad exchange_time_us', 'exchange_time_us', 'is not a whole number');
-        }
-        if (us !== EMPTY) eventUs = us;
-      } else if (column === this.firstIdCol) {
-        const id = fieldUint(buf, p, e);
-        if (id === INVALID) {
-          return this.badField(buf, p, 'bad first_update_id', 'first_update_id', 'is not a whole number');
-        }
-        if (id !== EMPTY) firstId = id;
-      } else {
-        let q = p;
-        while (q < e && buf[q] !== COMMA) q++;
-        cursor = q;
-        if (column === this.streamCol) {
-          streamStart = p;
-          streamEnd = q;
-        } else if (column === this.symbolCol) {
-          symbolStart = p;
-          symbolEnd = q;
+      found = 2;
+      const ms = fieldUint(buf, p, e);
+      if (ms === INVALID)
+        this.badField(buf, p, 'bad binance_time', 'binance_time', 'is not a whole number of ms');
+      else if (ms !== EMPTY) eventUs = ms * 1000;
+      if (cursor >= e) break fields;
+      p = cursor + 1;
+      found = 3;
+      const tokyo = fieldNs(buf, p, e);
+      if (tokyo === INVALID)
+        this.badField(buf, p, 'bad tokyo_time', 'tokyo_time', 'is not a whole number of ns');
+      else if (tokyo !== EMPTY) {
+        tokyoSec = nsSeconds;
+        tokyoNs = nsNanos;
+      }
+      if (cursor >= e) break fields;
+      p = cursor + 1;
+      found = 4;
+      const frankfurt = fieldNs(buf, p, e);
+      if (frankfurt === INVALID) {
+        this.badField(buf, p, 'bad frankfurt_time', 'frankfurt_time', 'is not a whole number of ns');
+      } else if (frankfurt !== EMPTY) {
+        if (this.epoch.second === undefined) this.epoch.second = nsSeconds;
+        frankfurtSec = nsSeconds;
+        frankfurtNs = nsNanos;
+        arrival = (nsSeconds - this.epoch.second) * 1e9 + nsNanos;
+      }
+      if (cursor >= e) break fields;
+      p = cursor + 1;
+      found = 5;
+      e2e = fieldDecimal(buf, p, e);
+      if (e2e !== e2e && !fieldWasEmpty) {
+        this.badField(buf, p, 'bad latency', 'end_to_end_latency_ms', 'is not a number');
+      } else if (e2e < 0 || e2e > this.maxLatencyMs) this.implausible(e2e, 'end_to_end_latency_ms');
+      if (cursor >= e) break fields;
+      p = cursor + 1;
+      found = 6;
+      leg = fieldDecimal(buf, p, e);
+      if (leg !== leg && !fieldWasEmpty) {
+        this.badField(buf, p, 'bad latency', 'backbone_latency_ms', 'is not a number');
+      } else if (leg < 0 || leg > this.maxLatencyMs) this.implausible(leg, 'backbone_latency_ms');
+
+      // Our columns, wherever the header put them.
+      for (let column = 6; cursor < e && column <= this.lastUsedCol; column++) {
+        p = cursor + 1;
+        found = column + 1;
+        if (column === this.exchangeUsCol) {
+          const us = fieldUint(buf, p, e);
+          if (us === INVALID) {
+            this.badField(buf, p, 'bad exchange_time_us', 'exchange_time_us', 'is not a whole number');
+          } else if (us !== EMPTY) {
+            eventUs = us;
+            eventFromUs = true;
+          }
+        } else if (column === this.firstIdCol) {
+          const id = fieldUint(buf, p, e);
+          if (id === INVALID) {
+            this.badField(buf, p, 'bad first_update_id', 'first_update_id', 'is not a whole number');
+          } else if (id !== EMPTY) firstId = id;
+        } else {
+          let q = p;
+          while (q < e && buf[q] !== COMMA) q++;
+          cursor = q;
+          if (column === this.streamCol) {
+            streamStart = p;
+            streamEnd = q;
+          } else if (column === this.symbolCol) {
+            symbolStart = p;
+            symbolEnd = q;
+          }
         }
       }
     }
+    if (found < 6) {
+      // A file with a stream column needs it to tell which event the id is: without it, the row
+      // gives no event. A seed-format file has one stream: the id alone is enough.
+      if (this.streamCol >= 0) {
+        return this.drop('too few columns', `${found} column(s), expected at least 6`);
+      }
+      this.flag('unreadable', 'too few columns', `${found} column(s), expected at least 6`);
+    } else if (found <= this.streamCol) {
+      return this.drop(
+        'too few columns',
+        `${found} column(s), the stream is in column ${this.streamCol + 1}`,
+      );
+    }
     const group = this.groupOf(buf, streamStart, streamEnd, symbolStart, symbolEnd);
-
     const row = this.rows;
+    if (this.rowFlag === ROW_OK && arrival === arrival) this.checkClock(arrival, row);
+    if (this.rowFlag === ROW_OK && arrival === arrival) {
+      // The latency cells against the row's own times (see LATENCY_CELL_TOLERANCE_MS).
+      let checked = false;
+      let off = false;
+      if (e2e === e2e && eventUs === eventUs) {
+        const eventSec = Math.floor(eventUs / 1e6);
+        const fromTimes =
+          ((frankfurtSec - eventSec) * 1e9 + (frankfurtNs - (eventUs - eventSec * 1e6) * 1000)) / 1e6;
+        checked = true;
+        off = Math.abs(e2e - fromTimes) > (eventFromUs ? 0.001 : 1) + LATENCY_CELL_TOLERANCE_MS;
+      }
+      if (!off && leg === leg && tokyoSec === tokyoSec) {
+        const fromTimes = ((frankfurtSec - tokyoSec) * 1e9 + (frankfurtNs - tokyoNs)) / 1e6;
+        checked = true;
+        off = Math.abs(leg - fromTimes) > 0.001 + LATENCY_CELL_TOLERANCE_MS;
+      }
+      if (checked) this.latencyChecked++;
+      if (off) {
+        this.latencySuspects++;
+        this.rowFlag = ROW_SUSPECT;
+      }
+      if (this.rowFlag === ROW_OK && arrival > this.maxArrival) {
+        this.maxBefore = this.maxArrival;
+        this.maxArrival = arrival;
+        this.maxRow = row;
+        this.maxRowLine = this.line;
+      }
+    }
+
     this.rows++;
+    this.flags.push(this.rowFlag);
     this.group.push(group);
     this.seq.push(seq);
     this.arrival.push(arrival);
@@ -516,19 +662,47 @@ export class PathCsvReader {
     } else if (this.exFwd !== null) this.exFwd.push(NaN);
   }
 
-  private badField(buf: Buffer, p: number, reason: string, column: string, problem: string): void {
-    let q = p;
-    while (q < buf.length && buf[q] !== COMMA && buf[q] !== NEWLINE && buf[q] !== CR) q++;
-    const text = latin1(buf, p, Math.min(q, p + 40));
-    this.problem(reason, `${column} "${text}" ${problem}`);
+  /**
+   * Receiver time in file order. A row more than the tolerance below the highest time so far is a
+   * data error, unless the row that set that high stood alone (the row before it was in line with
+   * this one): then that row jumped ahead and is the error. A lasting step back flags every row
+   * until the clock is past its old high again: their times cannot be compared with the others'.
+   */
+  private checkClock(arrival: number, row: number): void {
+    const tolerance = CLOCK_STEP_TOLERANCE_MS * 1e6;
+    if (arrival >= this.maxArrival - tolerance) return;
+    if (this.maxRow === row - 1 && arrival >= this.maxBefore - tolerance) {
+      this.flags.set(this.maxRow, ROW_FLAG['clock step back']);
+      this.dataErrors.add('clock step back', this.maxRowLine);
+      this.note(
+        'receiver time out of order',
+        `frankfurt_time jumps ${((this.maxArrival - arrival) / 1e6).toFixed(3)} ms ahead of the next row`,
+        this.maxRowLine,
+      );
+      this.maxArrival = this.maxBefore;
+      this.maxRow = -1;
+      return;
+    }
+    this.flag(
+      'clock step back',
+      'receiver time out of order',
+      `frankfurt_time steps back ${((this.maxArrival - arrival) / 1e6).toFixed(3)} ms`,
+    );
   }
 
-  private tooFewColumns(found: number): void {
-    this.problem('too few columns', `${found} column(s), expected at least 6`);
+  private cellText(buf: Buffer, p: number): string {
+    let q = p;
+    while (q < buf.length && buf[q] !== COMMA && buf[q] !== NEWLINE && buf[q] !== CR) q++;
+    return latin1(buf, p, Math.min(q, p + 40));
+  }
+
+  private badField(buf: Buffer, p: number, reason: string, column: string, problem: string): void {
+    this.flag('unreadable', reason, `${column} "${this.cellText(buf, p)}" ${problem}`);
   }
 
   private implausible(value: number, column: string): void {
-    this.problem(
+    this.flag(
+      'non-physical',
       'implausible latency',
       value < 0
         ? `negative ${column} ${value}`

@@ -5,6 +5,7 @@
  */
 import { createLossTracker, lossIsMeasurable } from '../binance';
 import type { StreamGroup } from './csv';
+import { countAtMost } from './data-errors';
 
 /** Row indices of each group, sorted by sequence id (ties keep file order, i.e. arrival order). */
 export function orderByGroupAndId(group: Uint16Array, groupCount: number, seq: Float64Array): Uint32Array[] {
@@ -65,25 +66,45 @@ export interface StreamLoss {
   kind: string | null;
   kind_assumed: boolean;
   events: number;
-  /** Null where the stream kind cannot tell (bookTicker, unknown stream). */
+  /** Null where the stream kind cannot tell (bookTicker, unknown stream). Gaps and tail together. */
   events_lost: number | null;
+  /** Of events_lost: after the path's last record, shown by the other path (window.ts). */
+  events_lost_tail: number | null;
+  /** Missing ids explained by unreadable rows between the gap's bounding rows: data errors, not loss. */
+  unreadable_in_gaps: number;
   duplicates: number;
 }
 
 export interface LossResult {
-  /** Sum over the measurable streams; null when none is measurable. */
+  /** Sum over the measurable streams (gaps and tail); null when none is measurable. */
   events_lost: number | null;
+  /**
+   * Of events_lost: events after the path's last record that the other path shows existed (null
+   * when not measurable or there is no other path to show them; window.ts).
+   */
+  events_lost_tail: number | null;
+  /** The path's last clean receiver time (ISO) and how long before the run's last one it came. */
+  last_arrival: string | null;
+  silent_before_end_s: number | null;
   measurable: boolean;
   duplicates: number;
   per_stream: StreamLoss[];
 }
 
-/** Applies each stream kind's loss rule (lib/binance) to the rows in id order. */
+/**
+ * Applies each stream kind's loss rule (lib/binance) to the rows in id order. A gap whose missing
+ * ids are accounted for by unreadable lines (no readable id) lying in the file between the gap's
+ * two bounding rows is a data error, not loss: `unreadableAt` gives each such line's place (rows
+ * read before it, ascending). In a file of several streams an unreadable line could belong to any
+ * of them; it is offered to every gap it lies in, which can only under-count loss, and only when a
+ * real gap and an unreadable line coincide.
+ */
 export function computeLoss(
   groups: readonly StreamGroup[],
   orders: readonly Uint32Array[],
   seq: Float64Array,
   firstId: Float64Array | null,
+  unreadableAt: readonly number[] = [],
 ): LossResult {
   let total = 0;
   let measurable = false;
@@ -95,17 +116,26 @@ export function computeLoss(
     const countable = g.kind !== undefined && lossIsMeasurable(g.kind);
     let lost: number | null = null;
     let dups = 0;
+    let explained = 0;
     if (g.kind !== undefined) {
       const tracker = createLossTracker(g.kind);
       event.symbol = g.symbol;
+      let previous = -1;
       for (let k = 0; k < order.length; k++) {
         const row = order[k] as number;
         event.id = seq[row] as number;
         const first = firstId === null ? NaN : (firstId[row] as number);
         event.firstId = first === first ? first : undefined;
-        tracker.observe(event);
+        const missing = tracker.observe(event);
+        if (missing > 0 && unreadableAt.length > 0 && previous >= 0) {
+          const low = Math.min(previous, row);
+          const high = Math.max(previous, row);
+          const between = countAtMost(unreadableAt, high) - countAtMost(unreadableAt, low);
+          explained += Math.min(missing, between);
+        }
+        if (previous < 0 || (seq[row] as number) > (seq[previous] as number)) previous = row;
       }
-      lost = countable ? tracker.lost : null;
+      lost = countable && tracker.lost !== null ? tracker.lost - explained : null;
       dups = tracker.duplicates;
     } else {
       for (let k = 1; k < order.length; k++) {
@@ -124,8 +154,18 @@ export function computeLoss(
       kind_assumed: g.kindAssumed,
       events: order.length,
       events_lost: lost,
+      events_lost_tail: null,
+      unreadable_in_gaps: explained,
       duplicates: dups,
     });
   });
-  return { events_lost: measurable ? total : null, measurable, duplicates, per_stream };
+  return {
+    events_lost: measurable ? total : null,
+    events_lost_tail: null,
+    last_arrival: null,
+    silent_before_end_s: null,
+    measurable,
+    duplicates,
+    per_stream,
+  };
 }

@@ -5,13 +5,15 @@
  * delta is ns-exact.
  */
 import {
-  bootstrapMedianCI,
+  blockMedianCI,
   describeSorted,
+  receiveTimeBlocks,
   scaleDistribution,
   sortValues,
-  type ConfidenceInterval,
+  type BlockInterval,
   type Distribution,
 } from '../stats';
+import { assessEvidence, type Evidence } from './evidence';
 import type { PathKeys } from './path';
 import { quantileTable } from './path';
 
@@ -35,10 +37,15 @@ export interface PairedAnalysis {
   backbone_first_share: number | null;
   baseline_first_share: number | null;
   tie_share: number | null;
-  /** Bootstrap confidence interval of the median delta, ms. */
-  median_delta_ci_ms: ConfidenceInterval | null;
-  /** False when the interval spans 0; null without an interval. */
+  /**
+   * 95% confidence interval of the median delta, ms, over blocks of receive time (events of one
+   * burst are not independent; lib/stats/interval.ts); null under 2 blocks (e.g. one event).
+   */
+  median_delta_ci_ms: BlockInterval | null;
+  /** False when the interval spans 0 or the evidence is not sufficient; null without an interval. */
   significant: boolean | null;
+  /** Whether the matched events are enough for a verdict (lib/analysis/evidence.ts). */
+  evidence: Evidence;
   per_stream: StreamPairing[];
 }
 
@@ -48,21 +55,14 @@ export interface PairedResult {
   deltaQuantiles: Float64Array | null;
 }
 
-export interface PairingOptions {
-  seed?: number;
-  resamples?: number;
-}
-
 /** Matches the paths' events by key and measures the per-event delta. */
-export function pairPaths(
-  baseline: PathKeys,
-  backbone: PathKeys,
-  options: PairingOptions = {},
-): PairedResult {
+export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult {
   const backboneGroup = new Map(backbone.groups.map((g, i) => [g.key, i]));
   const baselineKeys = new Set(baseline.groups.map((g) => g.key));
   const capacity = Math.min(baseline.seq.length, backbone.seq.length);
   const deltaBuffer = new Float64Array(capacity);
+  // Each delta's receive time (baseline arrival, ns), for the interval's blocks of receive time.
+  const timeBuffer = new Float64Array(capacity);
   let count = 0;
   let matched = 0;
   let baselineOnly = 0;
@@ -70,6 +70,9 @@ export function pairPaths(
   let withoutTime = 0;
   let backboneFirst = 0;
   let baselineFirst = 0;
+  // Receive-time span of the matched events (baseline arrival), for the evidence check.
+  let firstMatchedNs = Infinity;
+  let lastMatchedNs = -Infinity;
   const per_stream: StreamPairing[] = [];
 
   const distinct = (order: Uint32Array, seq: Float64Array): number => {
@@ -113,7 +116,11 @@ export function pairPaths(
         m++;
         const delta = (timeB[rowB as number] as number) - (timeA[rowA as number] as number);
         if (delta === delta) {
+          const at = timeA[rowA as number] as number;
+          timeBuffer[count] = at;
           deltaBuffer[count++] = delta;
+          if (at < firstMatchedNs) firstMatchedNs = at;
+          if (at > lastMatchedNs) lastMatchedNs = at;
           if (delta < 0) backboneFirst++;
           else if (delta > 0) baselineFirst++;
         } else withoutTime++;
@@ -134,14 +141,20 @@ export function pairPaths(
     per_stream.push({ key: group.key, matched: 0, baseline_only: 0, backbone_only: only });
   });
 
+  const blocks = receiveTimeBlocks(timeBuffer.subarray(0, count));
+  // The times are in the blocks now; their buffer keeps the deltas in matching order while
+  // deltaBuffer is sorted in place (saves a copy of a 10-million-value column).
+  const inOrder = timeBuffer.subarray(0, count);
+  inOrder.set(deltaBuffer.subarray(0, count));
   const deltas = sortValues(deltaBuffer.subarray(0, count));
   const inNs = describeSorted(deltas);
-  const ciNs = bootstrapMedianCI(deltas, { seed: options.seed, resamples: options.resamples });
+  const ciNs = blockMedianCI(deltas, inOrder, blocks);
   const quantiles = quantileTable(deltas);
   if (quantiles !== null)
     for (let k = 0; k < quantiles.length; k++) quantiles[k] = (quantiles[k] as number) / 1e6;
   const ci = ciNs === null ? null : { ...ciNs, low: ciNs.low / 1e6, high: ciNs.high / 1e6 };
   const share = (x: number): number | null => (count === 0 ? null : x / count);
+  const evidence = assessEvidence(count, count === 0 ? null : (lastMatchedNs - firstMatchedNs) / 1e9);
   return {
     analysis: {
       matched,
@@ -153,7 +166,8 @@ export function pairPaths(
       baseline_first_share: share(baselineFirst),
       tie_share: share(count - backboneFirst - baselineFirst),
       median_delta_ci_ms: ci,
-      significant: ci === null ? null : ci.low > 0 || ci.high < 0,
+      significant: ci === null ? null : evidence.sufficient && (ci.low > 0 || ci.high < 0),
+      evidence,
       per_stream,
     },
     deltaQuantiles: quantiles,

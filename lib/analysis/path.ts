@@ -2,7 +2,17 @@
 import type { PathName } from '../samples';
 import { describeSorted, percentileSorted, sortedFinite, type Distribution } from '../stats';
 import type { PathColumns, RowProblem, StreamGroup } from './csv';
+import { countAtMost, ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorCounts } from './data-errors';
 import { computeLoss, orderByGroupAndId, type LossResult } from './order';
+
+/**
+ * A latency longer than the run is non-physical: the event would have been generated before the
+ * path's first arrival while the path delivers each stream in order, so it is a clock or unit
+ * error, not a network. "The run" is the longer of the path's own span of receive time and the
+ * duration the run asked for; a run this short cannot tell a slow network (1 s latencies happen)
+ * from a broken clock, so latencies up to this bound are always believed.
+ */
+export const MIN_PHYSICAL_BOUND_MS = 10_000;
 
 /**
  * The seed experiment's summary (`<path>-results.json`): its twelve keys first, exactly, then ours.
@@ -10,6 +20,7 @@ import { computeLoss, orderByGroupAndId, type LossResult } from './order';
  */
 export interface SeedSummary {
   setup_type: PathName;
+  /** Rows that enter the statistics: recorded events minus data errors (see data_errors). */
   sample_count: number;
   events_lost: number | null;
   avg_latency_ms: number | null;
@@ -27,8 +38,15 @@ export interface SeedSummary {
   /** Rows with an end-to-end latency (spot bookTicker rows have none). */
   latency_sample_count: number;
   loss_measurable: boolean;
+  /** Of events_lost: the events after the path's last record that the other path shows existed. */
+  events_lost_tail: number | null;
   duplicate_events: number;
   skipped_rows: number;
+  /** Rows that are data errors (unreadable, non-physical, duplicate, clock step back): in no statistic, not loss. */
+  data_errors: number;
+  /** First and last clean receiver time (ISO, ms). */
+  first_arrival: string | null;
+  last_arrival: string | null;
 }
 
 /** The seed's keys, in its order. */
@@ -83,8 +101,12 @@ export interface PathAnalysis {
     problem_counts: Record<string, number>;
     problems: RowProblem[];
     has_stream_column: boolean;
+    /** Data errors by kind with their first lines (data-errors.ts). */
+    data_errors: DataErrorCounts;
+    /** Checks that could not be applied to this file, and why. */
+    notes: string[];
   };
-  /** First and last receiver arrival, s since the epoch (null without frankfurt_time). */
+  /** First and last clean receiver arrival, s since the Unix epoch (null without frankfurt_time). */
   span: { first: number; last: number } | null;
   /** Evenly spaced quantiles of the end-to-end latency (for histograms and CDFs). */
   latencyQuantiles: Float64Array | null;
@@ -143,7 +165,8 @@ function timeSeries(arrivalNs: Float64Array, values: Float64Array): TimePoint[] 
   return points;
 }
 
-function arrivalSpan(arrivalNs: Float64Array): { first: number; last: number } | null {
+/** First and last arrival in ns since the analysis epoch (NaN rows skipped); null when none. */
+function arrivalRange(arrivalNs: Float64Array): { first: number; last: number } | null {
   let first = Infinity;
   let last = -Infinity;
   for (let i = 0; i < arrivalNs.length; i++) {
@@ -151,16 +174,128 @@ function arrivalSpan(arrivalNs: Float64Array): { first: number; last: number } |
     if (t < first) first = t;
     if (t > last) last = t;
   }
-  return first <= last ? { first: first / 1e9, last: last / 1e9 } : null;
+  return first <= last ? { first, last } : null;
+}
+
+/** ISO time of an arrival (ns since the epoch second), to the ms. */
+export function arrivalIso(epochSecond: number | undefined, ns: number | undefined): string | null {
+  if (epochSecond === undefined || ns === undefined || ns !== ns) return null;
+  return new Date(epochSecond * 1000 + Math.round(ns / 1e6)).toISOString();
+}
+
+export interface PathOptions {
+  /** The run's asked-for duration, ms (input.json), for the "longer than the run" rule. */
+  runDurationMs?: number;
+}
+
+/**
+ * Finds the data errors only a whole file shows (duplicates, latencies longer than the run, a
+ * latency column that disagrees with the times on some rows), then takes every flagged row out of
+ * the statistics: its latencies and its arrival (for the paired delta) become NaN, its id stays.
+ */
+function settleDataErrors(
+  columns: PathColumns,
+  orders: readonly Uint32Array[],
+  options: PathOptions,
+): string[] {
+  const { flags, seq, dataErrors } = columns;
+  const notes: string[] = [];
+  const lineOf = (row: number): number =>
+    2 + row + countAtMost(columns.unreadableAt, row) + countAtMost(columns.blankAt, row);
+  const note = (row: number, reason: string, detail: string): void => {
+    columns.problemCounts[reason] = (columns.problemCounts[reason] ?? 0) + 1;
+    if (columns.problems.length < 20) {
+      const line = lineOf(row);
+      columns.problems.push({ line, message: `${columns.source}:${line}: ${detail}` });
+    }
+  };
+
+  // Duplicates: the first row of an id in id order is its first arrival (the sort is stable).
+  for (const order of orders) {
+    for (let k = 1; k < order.length; k++) {
+      const row = order[k] as number;
+      if (seq[row] !== seq[order[k - 1] as number]) continue;
+      const flag = flags[row] as number;
+      if (flag !== ROW_OK && flag !== ROW_SUSPECT) continue;
+      flags[row] = ROW_FLAG.duplicate;
+      dataErrors.add('duplicate', lineOf(row));
+      note(row, 'duplicate', `sequence_id ${seq[row]} recorded again (the first arrival is kept)`);
+    }
+  }
+
+  // Latency cells that disagree with their row's times: data errors when they are the exception;
+  // when they are most of the file, its tool defines the column otherwise and nothing is flagged.
+  if (columns.latencySuspects > 0) {
+    const exception = columns.latencySuspects * 2 <= columns.latencyChecked;
+    if (!exception) {
+      notes.push(
+        `${columns.source}: the latency cells disagree with frankfurt_time − event time on ${columns.latencySuspects} of ${columns.latencyChecked} rows: the file's tool computes them otherwise, so they were not checked`,
+      );
+    }
+    for (let row = 0; row < flags.length; row++) {
+      if (flags[row] !== ROW_SUSPECT) continue;
+      if (exception) {
+        flags[row] = ROW_FLAG['non-physical'];
+        dataErrors.add('non-physical', lineOf(row));
+        note(row, 'latency disagrees with times', `latency cell disagrees with the row's timestamps`);
+      } else flags[row] = ROW_OK;
+    }
+  }
+
+  // Latencies longer than the run (MIN_PHYSICAL_BOUND_MS).
+  let first = Infinity;
+  let last = -Infinity;
+  for (let row = 0; row < flags.length; row++) {
+    const t = columns.arrivalNs[row] as number;
+    if (flags[row] !== ROW_OK || t !== t) continue;
+    if (t < first) first = t;
+    if (t > last) last = t;
+  }
+  const spanMs = first <= last ? (last - first) / 1e6 : 0;
+  const bound = Math.max(spanMs, options.runDurationMs ?? 0, MIN_PHYSICAL_BOUND_MS);
+  const leg = columns.legMs;
+  for (let row = 0; row < flags.length; row++) {
+    if (flags[row] !== ROW_OK) continue;
+    const e2e = columns.e2eMs[row] as number;
+    const legMs = leg === null ? NaN : (leg[row] as number);
+    if (e2e > bound || legMs > bound) {
+      flags[row] = ROW_FLAG['non-physical'];
+      dataErrors.add('non-physical', lineOf(row));
+      note(
+        row,
+        'longer than the run',
+        `latency ${Math.max(e2e === e2e ? e2e : 0, legMs === legMs ? legMs : 0)} ms is longer than the run (${Math.round(bound)} ms)`,
+      );
+    }
+  }
+
+  // Out of every statistic.
+  const exFwd = columns.exchangeToForwarderMs;
+  for (let row = 0; row < flags.length; row++) {
+    if (flags[row] === ROW_OK) continue;
+    columns.e2eMs[row] = NaN;
+    columns.arrivalNs[row] = NaN;
+    if (leg !== null) leg[row] = NaN;
+    if (exFwd !== null) exFwd[row] = NaN;
+  }
+  return notes;
 }
 
 /** Summarises one path's columns; the columns' latency arrays are dropped afterwards. */
-export function analyzePath(path: PathName, columns: PathColumns): PathAnalysis {
-  const series = timeSeries(columns.arrivalNs, columns.e2eMs);
-  const span = arrivalSpan(columns.arrivalNs);
-
+export function analyzePath(path: PathName, columns: PathColumns, options: PathOptions = {}): PathAnalysis {
   const orders = orderByGroupAndId(columns.group, columns.groups.length, columns.seq);
-  const loss = computeLoss(columns.groups, orders, columns.seq, columns.firstId);
+  const notes = settleDataErrors(columns, orders, options);
+  let clean = 0;
+  for (let row = 0; row < columns.flags.length; row++) if (columns.flags[row] === ROW_OK) clean++;
+
+  const series = timeSeries(columns.arrivalNs, columns.e2eMs);
+  const range = arrivalRange(columns.arrivalNs);
+  const epochSecond = columns.epochSecond ?? 0;
+  const span =
+    range === null ? null : { first: epochSecond + range.first / 1e9, last: epochSecond + range.last / 1e9 };
+
+  const loss = computeLoss(columns.groups, orders, columns.seq, columns.firstId, columns.unreadableAt);
+  loss.last_arrival = arrivalIso(columns.epochSecond, range?.last);
 
   const sortedLatency = sortedFinite(columns.e2eMs, { inPlace: true });
   columns.e2eMs = new Float64Array(0);
@@ -180,7 +315,7 @@ export function analyzePath(path: PathName, columns: PathColumns): PathAnalysis 
 
   const summary: SeedSummary = {
     setup_type: path,
-    sample_count: columns.rows,
+    sample_count: clean,
     events_lost: loss.events_lost,
     avg_latency_ms: latency?.mean ?? null,
     median_latency_ms: latency?.median ?? null,
@@ -195,8 +330,12 @@ export function analyzePath(path: PathName, columns: PathColumns): PathAnalysis 
     p999_latency_ms: latency?.p999 ?? null,
     latency_sample_count: latency?.count ?? 0,
     loss_measurable: loss.measurable,
+    events_lost_tail: null,
     duplicate_events: loss.duplicates,
     skipped_rows: columns.skipped,
+    data_errors: columns.dataErrors.total,
+    first_arrival: arrivalIso(columns.epochSecond, range?.first),
+    last_arrival: loss.last_arrival,
   };
   return {
     path,
@@ -212,6 +351,8 @@ export function analyzePath(path: PathName, columns: PathColumns): PathAnalysis 
       problem_counts: columns.problemCounts,
       problems: columns.problems,
       has_stream_column: columns.hasStreamColumn,
+      data_errors: columns.dataErrors.counts,
+      notes,
     },
     span,
     latencyQuantiles,

@@ -14,16 +14,19 @@ import {
   renderCharts,
   renderHtml,
   renderMarkdown,
-  type AgentResources,
-  type ClockBound,
   type FileStatus,
-  type HostName,
   type Report,
 } from '../report';
 import { PATHS, resultsCsvName, resultsJsonName, type PathName } from '../samples';
+import { checkRunFile, type RunFile } from '../run-file';
 import { readText, type ResultsStore } from '../store';
 import { ArrivalEpoch } from './csv';
+import { dataErrorWarnings } from './data-errors';
+import { applyTailLoss } from './window';
+import { clockBounds, readHostFiles, type GivenClockBounds } from './hosts';
 import { pairPaths, type PairedResult } from './paired';
+import { analyzeLab } from './lab';
+import { assessRunStatus } from './run-status';
 import type { PathAnalysis } from './path';
 import { analyzePathInStore, nothingToAnalyze, toJson, type SummaryOptions } from './summaries';
 
@@ -32,11 +35,8 @@ export const REPORT_FILES = { json: 'report.json', markdown: 'report.md', html: 
 export interface AnalyzeRunOptions extends SummaryOptions {
   /** Paths to read; default both. */
   paths?: readonly PathName[];
-  /** Bootstrap seed and resample count (defaults in lib/stats/bootstrap.ts). */
-  seed?: number;
-  resamples?: number;
   /** ± clock error bound per host, ms (null: unknown); overrides what the agents' metrics say. */
-  clockErrorBoundMs?: Partial<Record<HostName, number | null>>;
+  clockErrorBoundMs?: GivenClockBounds;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   now?: () => Date;
@@ -75,6 +75,12 @@ async function readJsonObject(
   return null;
 }
 
+/** The run's asked-for duration in ms (input.json `durationSeconds`), when it has one. */
+function durationFromInput(input: Record<string, unknown> | null): number | undefined {
+  const seconds = input?.durationSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
 /** The one stream kind the run's input asks for, when all its streams share it. */
 export function kindFromInput(input: Record<string, unknown> | null): StreamKind | undefined {
   const streams = input?.streams;
@@ -91,44 +97,13 @@ export function kindFromInput(input: Record<string, unknown> | null): StreamKind
   return kinds.size === 1 ? [...kinds][0] : undefined;
 }
 
-async function readResources(
-  store: ResultsStore,
-  prefix: string,
-  warnings: string[],
-): Promise<AgentResources[]> {
-  const keys = (await store.list(`${prefix}metrics/`)).filter((key) => key.endsWith('.json'));
-  const resources: AgentResources[] = [];
-  for (const key of keys) {
-    const value = await readJsonObject(store, key, warnings);
-    if (value === null) continue;
-    const name = key.slice(key.lastIndexOf('/') + 1, -'.json'.length);
-    resources.push({ ...value, agent: typeof value.agent === 'string' ? value.agent : name });
-  }
-  return resources;
-}
-
-function clockBounds(
-  resources: AgentResources[],
-  run: Record<string, unknown> | null,
-  given: AnalyzeRunOptions['clockErrorBoundMs'],
-): Record<HostName, ClockBound> {
-  const bound = (host: HostName): ClockBound => {
-    const fromOptions = given?.[host];
-    if (fromOptions !== undefined) {
-      return {
-        error_bound_ms: fromOptions,
-        source: fromOptions === null ? 'not known' : 'given to the analysis',
-      };
-    }
-    const agent = resources.find((r) => r.agent === host || r.agent.startsWith(`${host}`));
-    if (typeof agent?.clock_error_bound_ms === 'number') {
-      return { error_bound_ms: agent.clock_error_bound_ms, source: `metrics/${agent.agent}.json` };
-    }
-    const fromRun = (run?.clock_error_bound_ms as Record<string, unknown> | undefined)?.[host];
-    if (typeof fromRun === 'number') return { error_bound_ms: fromRun, source: 'run.json' };
-    return { error_bound_ms: null, source: 'not reported' };
-  };
-  return { receiver: bound('receiver'), forwarder: bound('forwarder') };
+/** run.json through its schema (lib/run-file.ts); a file that does not fit is a warning, not a failure. */
+function readRunFile(run: Record<string, unknown> | null, where: string, warnings: string[]): RunFile | null {
+  if (run === null) return null;
+  const checked = checkRunFile(run);
+  if (checked.problem !== undefined)
+    warnings.push(`${where} is ${checked.problem}: the run's status is not known`);
+  return checked.run;
 }
 
 /** Analyses the run under `prefix` in `store` and writes its summaries and report back. */
@@ -145,7 +120,8 @@ export async function analyzeRun(
 
   const input = await readJsonObject(store, `${base}input.json`, warnings);
   const run = await readJsonObject(store, `${base}run.json`, warnings);
-  const resources = await readResources(store, base, warnings);
+  const runFile = readRunFile(run, store.describe(`${base}run.json`), warnings);
+  const hostFiles = await readHostFiles(store, base, warnings);
   const streamKind = options.streamKind ?? kindFromInput(input);
 
   const epoch = new ArrivalEpoch();
@@ -163,7 +139,12 @@ export async function analyzeRun(
     const started = Date.now();
     let analysis: PathAnalysis | null;
     try {
-      analysis = await analyzePathInStore(store, base, path, { ...options, streamKind, epoch });
+      analysis = await analyzePathInStore(store, base, path, {
+        ...options,
+        streamKind,
+        epoch,
+        runDurationMs: options.runDurationMs ?? durationFromInput(input),
+      });
     } catch (error) {
       if (!isFeedpathError(error) || error.code !== ErrorCode.badResults) throw error;
       files[path] = { file, status: 'unreadable', message: error.message };
@@ -176,27 +157,27 @@ export async function analyzeRun(
       continue;
     }
     const q = analysis.quality;
+    // A file whose every row is a data error has nothing to measure, like an empty one.
+    const usable = analysis.summary.sample_count > 0;
     const assumed = analysis.loss.per_stream.some((s) => s.kind_assumed);
     files[path] = {
       file,
-      status: q.rows === 0 ? 'empty' : 'ok',
-      ...(q.rows === 0 ? { message: `${file} has no readable data row` } : {}),
+      status: usable ? 'ok' : 'empty',
+      ...(usable ? {} : { message: `${file} has no readable data row` }),
       rows: q.rows,
       skipped_rows: q.skipped_rows,
       problem_counts: q.problem_counts,
       problems: q.problems,
+      data_errors: q.data_errors,
       ...(assumed
         ? {
             loss_assumption: `${file} has no stream column: sequence_id gaps are read as ${streamKind ?? 'trade'}-id gaps${streamKind === undefined ? ' (assumed; give the stream kind to change it)' : ''}`,
           }
         : {}),
     };
-    if (q.skipped_rows > 0) {
-      warnings.push(
-        `${file}: ${q.skipped_rows} row(s) skipped (${Object.keys(q.problem_counts).join(', ')})`,
-      );
-    }
-    if (q.rows === 0) {
+    // Each data-error kind once per path, with its count and first lines; then checks not applied.
+    warnings.push(...dataErrorWarnings(file, q.data_errors), ...q.notes);
+    if (!usable) {
       reasons.push(`${file} has no readable data row`);
       continue;
     }
@@ -208,6 +189,17 @@ export async function analyzeRun(
   if (analyses.baseline === null && analyses.backbone === null)
     nothingToAnalyze(store.describe(base), reasons);
 
+  let paired: PairedResult | null = null;
+  if (analyses.baseline !== null && analyses.backbone !== null) {
+    const started = Date.now();
+    paired = pairPaths(analyses.baseline.keys, analyses.backbone.keys);
+    log(
+      `paired: ${paired.analysis.matched.toLocaleString('en-US')} events matched in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    // The tail one path never recorded counts as its loss (window.ts), before any summary is written.
+    applyTailLoss({ baseline: analyses.baseline, backbone: analyses.backbone }, paired.deltaQuantiles);
+  }
+
   const summaries: Partial<Record<PathName, string>> = {};
   for (const path of PATHS) {
     const analysis = analyses[path];
@@ -217,28 +209,18 @@ export async function analyzeRun(
     summaries[path] = store.describe(key);
   }
 
-  let paired: PairedResult | null = null;
-  if (analyses.baseline !== null && analyses.backbone !== null) {
-    const started = Date.now();
-    paired = pairPaths(analyses.baseline.keys, analyses.backbone.keys, {
-      seed: options.seed,
-      resamples: options.resamples,
-    });
-    log(
-      `paired: ${paired.analysis.matched.toLocaleString('en-US')} events matched in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-  }
-
   const report = buildReport({
     location: store.describe(base),
     paths: analyses,
     files,
     paired: paired?.analysis ?? null,
-    clock: clockBounds(resources, run, options.clockErrorBoundMs),
-    resources,
+    clock: clockBounds(hostFiles, options.clockErrorBoundMs),
+    resources: hostFiles.resources,
     metadata: { input, run },
     warnings,
     generatedAt: now(),
+    runStatus: assessRunStatus(runFile, analyses),
+    lab: await analyzeLab(store, base, { ...options, streamKind }),
   });
   const series = (a: PathAnalysis | null) =>
     a?.latencyQuantiles ? { quantiles: a.latencyQuantiles, count: a.latency?.count ?? 0 } : undefined;

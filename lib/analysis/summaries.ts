@@ -17,6 +17,8 @@ export interface SummaryOptions {
   streamKind?: StreamKind;
   /** Latencies above this (ms) are rejected as absurd; default 1 h. */
   maxLatencyMs?: number;
+  /** The run's asked-for duration in ms (input.json): latencies longer than the run are data errors. */
+  runDurationMs?: number;
 }
 
 /** Reads one path's CSV from a store into columns; null when the file does not exist. */
@@ -61,7 +63,7 @@ export async function analyzePathInStore(
     ...options,
     epoch: options.epoch ?? new ArrivalEpoch(),
   });
-  return columns === null ? null : analyzePath(path, columns);
+  return columns === null ? null : analyzePath(path, columns, { runDurationMs: options.runDurationMs });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { AGENT_NODE_FLAGS } from '../node-flags';
 import type { RegionalClient } from './clients';
 import type {
   AgentCommand,
@@ -145,7 +146,7 @@ export function agentScript({ run, role, config }: AgentScriptOptions): string[]
     'FEEDPATH_CONFIG',
     'aws s3 cp --only-show-errors --region "$REGION" "s3://$BUCKET/${PREFIX}agents/$ROLE.js" agent.js || { echo "feedpath: cannot fetch the $ROLE agent bundle" >&2; exit 1; }',
     'CLOCK_START=$(tracking start)',
-    `FEEDPATH_RELAY_TOKEN=${shellQuote(run.backboneToken)} timeout --kill-after=30 ${timeout} node-22 agent.js --config config.json > "out/logs/$ROLE.events.jsonl" 2> "out/logs/$ROLE.stderr.log"`,
+    `FEEDPATH_RELAY_TOKEN=${shellQuote(run.backboneToken)} timeout --kill-after=30 ${timeout} node-22 ${AGENT_NODE_FLAGS.join(' ')} agent.js --config config.json > "out/logs/$ROLE.events.jsonl" 2> "out/logs/$ROLE.stderr.log"`,
     'RC=$?',
     'upload',
     'tail -n 20 "out/logs/$ROLE.stderr.log" >&2',

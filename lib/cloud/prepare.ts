@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatRunFile, RUN_FILE } from '../run-file';
 import type { ResultsStore } from '../store';
 import { agentBundleKey } from './agents';
 import type { PrepareEvent } from './contract';
@@ -47,7 +48,8 @@ export async function prepareRun(event: PrepareEvent, deps: PrepareDeps): Promis
   const run = planRun(input, deps.deployment, event.execution);
   const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
   await deps.store.write(`${run.prefix}input.json`, json(input), 'application/json');
-  await deps.store.write(`${run.prefix}run.json`, json(publicRun(run)), 'application/json');
+  // run.json through its one schema (lib/run-file.ts): the analysis and the history read it back.
+  await deps.store.write(`${run.prefix}${RUN_FILE}`, formatRunFile(publicRun(run)), 'application/json');
   if (deps.agentBundle !== undefined) {
     for (const site of run.sites) {
       await deps.store.write(

@@ -207,7 +207,7 @@ function deltaChart(trend: Trend): TopLevelSpec | null {
     height: HEIGHT,
     title: {
       text: 'Paired median delta per run (backbone − baseline)',
-      subtitle: `band: the run's 95% bootstrap CI; below 0: backbone first${failed.length > 0 ? '; red rules: failed runs' : ''}`,
+      subtitle: `band: the run's 95% CI; below 0: backbone first${failed.length > 0 ? '; red rules: failed runs' : ''}`,
     },
     layer,
   };
@@ -415,7 +415,7 @@ export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
           .join('')}</ul>`,
     `<h2>Definitions</h2>`,
     `<ul class="defs">${[
-      'Each point is one run. The paired delta is backbone − baseline arrival of the same exchange event on the receiver’s clock (no clock-synchronisation error); a run’s point is its median, the band its 95% bootstrap confidence interval.',
+      'Each point is one run. The paired delta is backbone − baseline arrival of the same exchange event on the receiver’s clock (no clock-synchronisation error); a run’s point is its median, the band its 95% confidence interval (estimated over blocks of receive time).',
       'Median and p99 latencies are one-way (exchange event time E → receiver) and carry the clock error bounds shown in the table.',
       'A run counts as “backbone faster” when its median delta is below 0 and its interval does not span 0.',
       `Data: ${TREND_FILES.json} (this page’s data), ${TREND_FILES.jsonl} (one record per line), and one record per run under history/year=YYYY/month=MM/day=DD/.`,

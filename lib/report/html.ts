@@ -15,6 +15,7 @@ import {
   resourcesTable,
   type Table,
 } from './tables';
+import { labNote, labTable } from './lab';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -61,6 +62,7 @@ export function renderHtml(report: Report, charts: Chart[]): string {
   const paired = pairedTable(report);
   const resources = resourcesTable(report);
   const metadata = metadataTable(report);
+  const lab = labTable(report);
   const parts = [
     `<!doctype html>`,
     `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`,
@@ -85,6 +87,9 @@ export function renderHtml(report: Report, charts: Chart[]): string {
         ['backbone leg: forwarder → receiver', report.legs_ms.forwarder_to_receiver],
       ]),
     ),
+    lab === null
+      ? ''
+      : `<h2>Lab check (ms)</h2>${table(lab)}<p class="meta">${escapeHtml(labNote(report) ?? '')}</p>`,
     `<h2>Loss</h2>`,
     table(lossTable(report)),
     figure(charts, 'loss'),

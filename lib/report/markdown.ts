@@ -1,4 +1,5 @@
 /** report.md: the report for people who read it in a terminal or a repository. */
+import { labNote, labTable } from './lab';
 import type { Report } from './model';
 import {
   clockTable,
@@ -50,6 +51,8 @@ export function renderMarkdown(report: Report): string {
       ]),
     ),
   );
+  const lab = labTable(report);
+  section('Lab check (ms)', lab === null ? null : `${markdownTable(lab)}\n${labNote(report)}\n`);
   section('Loss per stream', markdownTable(lossTable(report)));
   section('Clocks', `${markdownTable(clockTable(report))}\n${report.clock.note}\n`);
   const resources = resourcesTable(report);

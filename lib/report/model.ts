@@ -6,22 +6,19 @@ import type { LossResult } from '../analysis/order';
 import type { PairedAnalysis } from '../analysis/paired';
 import type { PathAnalysis, SeedSummary } from '../analysis/path';
 import type { RowProblem } from '../analysis/csv';
+import type { DataErrorCounts } from '../analysis/data-errors';
+import { assessEvidence, type Evidence } from '../analysis/evidence';
+import type { RunStatusReport } from '../analysis/run-status';
 import type { PathName } from '../samples';
-import { BOOTSTRAP_METHOD, PERCENTILE_DEFINITION, STDDEV_DEFINITION, type Distribution } from '../stats';
+import { INTERVAL_METHOD, PERCENTILE_DEFINITION, STDDEV_DEFINITION, type Distribution } from '../stats';
 import { verdictSentence } from './verdict';
+import type { AgentMetrics } from '../agent-files';
+import type { LabCheck } from '../analysis/lab';
 
 export const REPORT_SCHEMA = 'feedpath.report/1';
 
 /** An agent's resource use, as the agents write `metrics/<agent>.json` (extra fields kept). */
-export interface AgentResources {
-  agent: string;
-  duration_s?: number;
-  avg_cpu_pct?: number;
-  max_rss_mb?: number;
-  avg_rss_mb?: number;
-  avg_msgs_per_s?: number;
-  [key: string]: unknown;
-}
+export type AgentResources = AgentMetrics;
 
 export type HostName = 'receiver' | 'forwarder';
 
@@ -39,6 +36,8 @@ export interface FileStatus {
   skipped_rows?: number;
   problem_counts?: Record<string, number>;
   problems?: RowProblem[];
+  /** Data errors by kind with their first lines: in no statistic, never loss (lib/analysis/data-errors.ts). */
+  data_errors?: DataErrorCounts;
   loss_assumption?: string;
 }
 
@@ -58,6 +57,10 @@ export interface Report {
   generated_at: string;
   location: string;
   verdict: string;
+  /** How the run went (run.json and what the analysis found); the verdict starts with it unless succeeded. */
+  run_status: RunStatusReport;
+  /** Whether each path's one-way figures rest on enough data (the paired delta has its own in `paired`). */
+  one_way_evidence: Record<PathName, Evidence | null>;
   /** paired: both paths with matched events; unpaired: both paths, no common event; else the one path. */
   comparison: 'paired' | 'unpaired' | 'baseline only' | 'backbone only';
   summaries: Record<PathName, SeedSummary | null>;
@@ -68,6 +71,8 @@ export interface Report {
   loss: Record<PathName, LossResult | null>;
   clock: Record<HostName, ClockBound> & { note: string };
   resources: AgentResources[];
+  /** Local runs with link emulation: measured minus emulated delay per path and leg (lib/analysis/lab.ts). */
+  lab?: LabCheck;
   metadata: { input: Record<string, unknown> | null; run: Record<string, unknown> | null };
   data_quality: { files: Record<PathName, FileStatus>; warnings: string[] };
   statistics: { percentile_definition: string; stddev_definition: string; bootstrap: string; charts: string };
@@ -83,6 +88,10 @@ export interface ReportInput {
   metadata: Report['metadata'];
   warnings: string[];
   generatedAt: Date;
+  /** Default: succeeded (a folder with no run.json, e.g. the seed's CSVs). */
+  runStatus?: RunStatusReport;
+  /** The lab check, when the run has the link emulators' ground truth. */
+  lab?: LabCheck | null;
 }
 
 const CLOCK_NOTE =
@@ -92,6 +101,12 @@ export const CHARTS_NOTE =
 
 function difference(a: number | null | undefined, b: number | null | undefined): number | null {
   return a === null || a === undefined || b === null || b === undefined ? null : b - a;
+}
+
+function oneWayEvidence(path: PathAnalysis | null): Evidence | null {
+  if (path === null) return null;
+  const span = path.span;
+  return assessEvidence(path.latency?.count ?? 0, span === null ? null : span.last - span.first, 'event');
 }
 
 /** Assembles report.json from the analyses. */
@@ -123,6 +138,8 @@ export function buildReport(input: ReportInput): Report {
     schema: REPORT_SCHEMA,
     generated_at: input.generatedAt.toISOString(),
     location: input.location,
+    run_status: input.runStatus ?? { status: 'succeeded', causes: [], source: 'run.json' },
+    one_way_evidence: { baseline: oneWayEvidence(baseline), backbone: oneWayEvidence(backbone) },
     comparison,
     summaries: { baseline: a, backbone: b },
     differences,
@@ -135,16 +152,25 @@ export function buildReport(input: ReportInput): Report {
     loss: { baseline: baseline?.loss ?? null, backbone: backbone?.loss ?? null },
     clock: { ...input.clock, note: CLOCK_NOTE },
     resources: input.resources,
+    ...(input.lab ? { lab: input.lab } : {}),
     metadata: input.metadata,
     data_quality: { files: input.files, warnings: input.warnings },
     statistics: {
       percentile_definition: PERCENTILE_DEFINITION,
       stddev_definition: STDDEV_DEFINITION,
-      bootstrap: BOOTSTRAP_METHOD,
+      // Key kept from the seed of report.json; it holds the interval's method, now time blocks.
+      bootstrap: INTERVAL_METHOD,
       charts: CHARTS_NOTE,
     },
   };
   // Key order: the verdict right after the header fields, where people look first.
-  const { schema, generated_at, location, ...rest } = withoutVerdict;
-  return { schema, generated_at, location, verdict: verdictSentence(withoutVerdict), ...rest };
+  const { schema, generated_at, location, run_status, ...rest } = withoutVerdict;
+  return {
+    schema,
+    generated_at,
+    location,
+    verdict: verdictSentence(withoutVerdict),
+    run_status,
+    ...rest,
+  };
 }

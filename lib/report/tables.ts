@@ -18,8 +18,10 @@ const EXTRA_KEYS = [
   'p90_latency_ms',
   'p999_latency_ms',
   'latency_sample_count',
+  'events_lost_tail',
   'duplicate_events',
   'skipped_rows',
+  'data_errors',
 ] as const;
 
 /** Both paths' summaries side by side: the seed's keys (in its order), then ours. */
@@ -82,9 +84,9 @@ export function pairedTable(report: Report): Table | null {
       ['same ns', percent(p.tie_share)],
       ['median delta (backbone − baseline)', `${ms(p.delta_ms?.median, { sign: true, digits })} ms`],
       [
-        `${ci ? Math.round(ci.confidence * 100) : 95}% bootstrap CI of the median delta`,
+        `${ci ? Math.round(ci.confidence * 100) : 95}% CI of the median delta (blocks of receive time)`,
         ci
-          ? `${ms(ci.low)} … ${ms(ci.high)} ms (${ci.resamples.toLocaleString('en-US')} resamples, seed ${ci.seed})`
+          ? `${ms(ci.low)} … ${ms(ci.high)} ms (${ci.blocks} blocks of ${ci.block_seconds.toPrecision(3)} s; design effect ${ci.design_effect.toFixed(1)})`
           : '–',
       ],
       ['significant (CI excludes 0)', p.significant === null ? '–' : p.significant ? 'yes' : 'no'],
@@ -105,11 +107,25 @@ export function lossTable(report: Report): Table {
         s.kind === null ? 'unknown' : `${s.kind}${s.kind_assumed ? ' (assumed)' : ''}`,
         count(s.events),
         s.events_lost === null ? 'not measurable' : count(s.events_lost),
+        s.events_lost === null || s.events_lost_tail === null ? '–' : count(s.events_lost_tail),
+        count(s.unreadable_in_gaps),
         count(s.duplicates),
       ]);
     }
   }
-  return { head: ['path', 'stream', 'kind', 'events', 'lost', 'duplicates'], rows };
+  return {
+    head: [
+      'path',
+      'stream',
+      'kind',
+      'events',
+      'lost',
+      'of them after its last record',
+      'id gaps that are unreadable rows',
+      'duplicates',
+    ],
+    rows,
+  };
 }
 
 /** Agents' resource use. */
@@ -141,10 +157,10 @@ export function clockTable(report: Report): Table {
   };
 }
 
-/** Files read, rows skipped and why. */
+/** Files read, data errors by kind, rows skipped and why. */
 export function dataQualityTable(report: Report): Table {
   return {
-    head: ['path', 'file', 'status', 'rows', 'skipped', 'why skipped'],
+    head: ['path', 'file', 'status', 'rows', 'skipped', 'data errors', 'why'],
     rows: (['baseline', 'backbone'] as PathName[]).map((path) => {
       const f = report.data_quality.files[path];
       const why = Object.entries(f.problem_counts ?? {})
@@ -156,6 +172,9 @@ export function dataQualityTable(report: Report): Table {
         f.message === undefined ? f.status : `${f.status}: ${f.message}`,
         count(f.rows ?? null),
         count(f.skipped_rows ?? null),
+        Object.entries(f.data_errors ?? {})
+          .map(([kind, e]) => `${kind}: ${count(e.count)}`)
+          .join('; ') || '–',
         why || '–',
       ];
     }),

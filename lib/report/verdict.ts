@@ -2,9 +2,11 @@
  * The verdict: one sentence a trader can act on, from the paired delta when there is one (one host
  * clock, no synchronisation error), else from the one-way latencies with their clock error bounds.
  */
+import type { Evidence } from '../analysis/evidence';
 import type { PathName } from '../samples';
 import { ms, msDigits, percent } from './format';
-import type { Report } from './model';
+import { withLabClause } from './lab';
+import type { HostName, Report } from './model';
 
 function clockClause(report: Omit<Report, 'verdict'>, hosts: readonly ('receiver' | 'forwarder')[]): string {
   const parts = hosts.map((host) => {
@@ -24,13 +26,25 @@ function jitterClause(report: Omit<Report, 'verdict'>): string | null {
   return `${word} on the backbone (${ms(b, { digits })} vs ${ms(a, { digits })} ms)`;
 }
 
+/** Who lost what, naming a lost tail: "backbone lost 1,317 events (the last 23 s)". */
 function lossClause(report: Omit<Report, 'verdict'>): string | null {
   const parts: string[] = [];
   for (const path of ['baseline', 'backbone'] as PathName[]) {
     const lost = report.summaries[path]?.events_lost;
-    if (lost !== null && lost !== undefined && lost > 0) parts.push(`${lost} on ${path}`);
+    if (lost === null || lost === undefined || lost <= 0) continue;
+    const events = `${lost.toLocaleString('en-US')} event${lost === 1 ? '' : 's'}`;
+    const tail = report.summaries[path]?.events_lost_tail ?? 0;
+    const silent = report.loss[path]?.silent_before_end_s ?? null;
+    const last = silent === null ? '' : `the last ${silent.toFixed(silent < 10 ? 1 : 0)} s`;
+    const when =
+      tail <= 0 || last === ''
+        ? ''
+        : tail === lost
+          ? ` (${last})`
+          : ` (${tail.toLocaleString('en-US')} in ${last})`;
+    parts.push(`${path} lost ${events}${when}`);
   }
-  return parts.length === 0 ? null : `events lost: ${parts.join(', ')}`;
+  return parts.length === 0 ? null : parts.join(', ');
 }
 
 function oneWaySentence(report: Omit<Report, 'verdict'>): string | null {
@@ -40,14 +54,57 @@ function oneWaySentence(report: Omit<Report, 'verdict'>): string | null {
   if (a !== null && a !== undefined) parts.push(`baseline ${ms(a)} ms`);
   if (b !== null && b !== undefined) parts.push(`backbone ${ms(b)} ms`);
   if (parts.length === 0) return null;
-  return `One-way median latency (exchange → receiver): ${parts.join(', ')} (${clockClause(report, ['receiver'])}).`;
+  // The backbone's legs are split at the forwarder's clock, so its bound belongs here too.
+  const hosts: HostName[] = report.summaries.backbone ? ['receiver', 'forwarder'] : ['receiver'];
+  return `One-way median latency (exchange → receiver): ${parts.join(', ')} (${clockClause(report, hosts)}).`;
 }
 
-/** The verdict for a report (everything but the verdict itself). */
+const STATUS_LEAD = {
+  degraded: 'Degraded run',
+  failed: 'Failed run',
+  interrupted: 'Interrupted run',
+} as const;
+
+/** "Degraded run: link exchange-receiver killed by SIGKILL at 12.3 s." — null for a run that succeeded. */
+export function statusLead(report: Pick<Report, 'run_status'>): string | null {
+  const run = report.run_status as Report['run_status'] | undefined;
+  if (run === undefined || run.status === 'succeeded') return null;
+  const details = run.causes.map((c) => c.detail).filter((d) => d !== '');
+  return `${STATUS_LEAD[run.status]}: ${details.length === 0 ? 'no cause was recorded' : details.join('; ')}.`;
+}
+
+/** The verdict for a report (everything but the verdict itself); it starts with the run's status unless it succeeded. */
 export function verdictSentence(report: Omit<Report, 'verdict'>): string {
+  const lead = statusLead(report);
+  const body = withLabClause(comparisonSentence(report), report);
+  return lead === null ? body : `${lead} ${body}`;
+}
+
+/** Whether the report's headline figures rest on enough data (the paired delta, else every one-way path). */
+export function hasEvidence(report: Pick<Report, 'comparison' | 'paired' | 'one_way_evidence'>): boolean {
+  if (report.comparison === 'paired') return report.paired?.evidence?.sufficient !== false;
+  return Object.values(report.one_way_evidence ?? {}).every((e) => e === null || e.sufficient);
+}
+
+/** "Not enough data …" when the evidence is below the minimum (lib/analysis/evidence.ts), else null. */
+function notEnough(evidence: Evidence | null | undefined, what: string): string | null {
+  if (evidence === null || evidence === undefined || evidence.sufficient) return null;
+  return `Not enough data ${what}: ${evidence.reason ?? 'below the minimum'}; no direction is claimed`;
+}
+
+function comparisonSentence(report: Omit<Report, 'verdict'>): string {
   const paired = report.paired;
   const delta = paired?.delta_ms;
   if (report.comparison === 'paired' && paired && delta) {
+    const short = notEnough(paired.evidence, 'to compare the paths');
+    if (short !== null) {
+      const digits = msDigits(delta.median);
+      const clauses = [
+        `${short} (median delta backbone − baseline ${ms(delta.median, { sign: true, digits })} ms over ${paired.matched.toLocaleString('en-US')} matched events)`,
+        lossClause(report),
+      ].filter((c): c is string => c !== null);
+      return `${clauses.join('; ')}.`;
+    }
     const ci = paired.median_delta_ci_ms;
     // The median and its interval with the same decimals, so they read as one statement.
     const digits = msDigits(delta.median, ci?.low, ci?.high);
@@ -66,6 +123,16 @@ export function verdictSentence(report: Omit<Report, 'verdict'>): string {
   const a = report.summaries.baseline;
   const b = report.summaries.backbone;
   if (a && b && a.median_latency_ms !== null && b.median_latency_ms !== null) {
+    const short =
+      notEnough(report.one_way_evidence?.baseline, 'on baseline to compare one-way latencies') ??
+      notEnough(report.one_way_evidence?.backbone, 'on backbone to compare one-way latencies');
+    if (short !== null) {
+      const clauses = [
+        `${short} (median one-way latency backbone ${ms(b.median_latency_ms)} ms, baseline ${ms(a.median_latency_ms)} ms; no event was seen on both paths)`,
+        lossClause(report),
+      ].filter((c): c is string => c !== null);
+      return `${clauses.join('; ')}.`;
+    }
     const d = b.median_latency_ms - a.median_latency_ms;
     const lower = d < 0 ? 'Backbone' : 'Baseline';
     const clauses = [
@@ -78,9 +145,12 @@ export function verdictSentence(report: Omit<Report, 'verdict'>): string {
   const only = a ?? b;
   const path = a ? 'baseline' : 'backbone';
   if (only && only.median_latency_ms !== null) {
+    // One path compares nothing: its figures stand, with a word when they rest on little data.
+    const evidence = report.one_way_evidence?.[path];
     const clauses = [
       `Only the ${path} path was measured: median one-way latency ${ms(only.median_latency_ms)} ms, p99 ${ms(only.p99_latency_ms)} ms, jitter ${ms(only.jitter_stddev_ms)} ms (${clockClause(report, path === 'baseline' ? ['receiver'] : ['receiver', 'forwarder'])})`,
       lossClause(report),
+      evidence && !evidence.sufficient ? `not enough data for firm figures: ${evidence.reason}` : null,
     ].filter((c): c is string => c !== null);
     return `${clauses.join('; ')}.`;
   }

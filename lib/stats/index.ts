@@ -1,4 +1,8 @@
-/** Exact statistics, the seeded generator and the bootstrap: see describe.ts for the definitions. */
+/**
+ * Exact statistics, the seeded generator, the i.i.d. bootstrap and the time-block interval of the
+ * median (interval.ts, the one the reports use): see describe.ts for the definitions.
+ */
 export * from './describe';
 export * from './random';
 export * from './bootstrap';
+export * from './interval';
