@@ -77,15 +77,3 @@ export function dataErrorWarnings(file: string, counts: DataErrorCounts): string
   }
   return out;
 }
-
-/** Number of values in a sorted array that are ≤ x. */
-export function countAtMost(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

@@ -5,7 +5,7 @@
  */
 import { createLossTracker, lossIsMeasurable } from '../binance';
 import type { StreamGroup } from './csv';
-import { countAtMost } from './data-errors';
+import { upperBound } from '../stats';
 
 /** Row indices of each group, sorted by sequence id (ties keep file order, i.e. arrival order). */
 export function orderByGroupAndId(group: Uint16Array, groupCount: number, seq: Float64Array): Uint32Array[] {
@@ -130,7 +130,7 @@ export function computeLoss(
         if (missing > 0 && unreadableAt.length > 0 && previous >= 0) {
           const low = Math.min(previous, row);
           const high = Math.max(previous, row);
-          const between = countAtMost(unreadableAt, high) - countAtMost(unreadableAt, low);
+          const between = upperBound(unreadableAt, high) - upperBound(unreadableAt, low);
           explained += Math.min(missing, between);
         }
         if (previous < 0 || (seq[row] as number) > (seq[previous] as number)) previous = row;

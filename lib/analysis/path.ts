@@ -1,8 +1,8 @@
 /** One path's statistics: the seed's summary, the backbone legs, loss, and what the charts need. */
 import type { PathName } from '../samples';
-import { describeSorted, percentileSorted, sortedFinite, type Distribution } from '../stats';
+import { describeSorted, percentileSorted, sortedFinite, upperBound, type Distribution } from '../stats';
 import type { PathColumns, RowProblem, StreamGroup } from './csv';
-import { countAtMost, ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorCounts } from './data-errors';
+import { ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorCounts } from './data-errors';
 import { computeLoss, orderByGroupAndId, type LossResult } from './order';
 
 /**
@@ -201,7 +201,7 @@ function settleDataErrors(
   const { flags, seq, dataErrors } = columns;
   const notes: string[] = [];
   const lineOf = (row: number): number =>
-    2 + row + countAtMost(columns.unreadableAt, row) + countAtMost(columns.blankAt, row);
+    2 + row + upperBound(columns.unreadableAt, row) + upperBound(columns.blankAt, row);
   const note = (row: number, reason: string, detail: string): void => {
     columns.problemCounts[reason] = (columns.problemCounts[reason] ?? 0) + 1;
     if (columns.problems.length < 20) {
