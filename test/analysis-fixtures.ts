@@ -66,15 +66,19 @@ export function boxMuller(uniform: () => number): () => number {
 export async function agentMetricsJson(agent: string, clockBoundMs: number | null): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'feedpath-metrics-'));
   try {
+    let sampled: () => void = () => undefined;
+    const twoSamples = new Promise<void>((resolve) => (sampled = resolve));
+    let samples = 0;
     const sampler = await ResourceSampler.start({
       agent,
       dir,
       counters: () => ({ messages: 0 }),
       clockErrorBound: () => Promise.resolve(clockBoundMs),
       intervalMs: 10,
+      onSample: () => (samples += 1) >= 2 && sampled(),
     });
-    // A few real samples, so the summary has figures (CPU, RSS) as an agent's would.
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // Real samples, so the summary has figures (CPU, RSS) as an agent's would.
+    await twoSamples;
     await sampler.stop();
     return await readFile(join(dir, 'metrics', `${agent}.json`), 'utf8');
   } finally {
