@@ -20,7 +20,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 
-export const TRUTH_HEADER = 'connection,direction,read_ns,drawn_ns,due_ns,release_ns,bytes';
+const TRUTH_HEADER = 'connection,direction,read_ns,drawn_ns,due_ns,release_ns,bytes';
 export type TruthDirection = 'f' | 'r';
 
 /** The folder of a run that holds the truth files, and a link's file in it. */
@@ -45,7 +45,6 @@ const FLUSH_INTERVAL_MS = 250;
 
 /** Appends truth rows to a file; rows are buffered and written in the background. */
 export class TruthWriter {
-  rows = 0;
   private pending: string[] = [];
   private readonly stream: WriteStream;
   private readonly timer: NodeJS.Timeout;
@@ -61,7 +60,6 @@ export class TruthWriter {
   }
 
   append(c: TruthChunk): void {
-    this.rows += 1;
     this.pending.push(
       `${c.connection},${c.direction},${c.readNs},${c.drawnNs},${c.dueNs},${c.releaseNs},${c.bytes}\n`,
     );

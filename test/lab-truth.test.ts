@@ -92,14 +92,6 @@ describe('link ground truth', () => {
       }
     }
   }, 20_000);
-
-  it('writes no file when not asked to', async () => {
-    const target = await sink();
-    const link = await startLink({ target: { port: target.port } });
-    await link.stop();
-    await target.close();
-    expect(() => readFileSync(join(dir, truthFileName('link')))).toThrow();
-  });
 });
 
 describe('lab check', () => {
