@@ -21,11 +21,12 @@ import {
   normal,
   receiveTimeBlocks,
   sortValues,
+  upperBound,
   type Random,
 } from '../lib/stats';
 import type { BenchFigure } from './figures';
 // Hoisted: a global lookup per call is slow inside jest's vm context, and these run per event.
-const { floor, sqrt } = Math;
+const { floor, min, sqrt } = Math;
 
 export type DataKind = 'correlated' | 'independent';
 
@@ -71,16 +72,9 @@ export function simulateData(random: Random, kind: DataKind, events: number, sec
   const timesNs = new Float64Array(events);
   const spread = sqrt(OFFSET_SD_NS * OFFSET_SD_NS + NOISE_SD_NS * NOISE_SD_NS);
   for (let i = 0; i < events; i++) {
-    const u = random() * total;
-    let lo = 0;
-    let hi = seconds - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((cumulative[mid] as number) <= u) lo = mid + 1;
-      else hi = mid;
-    }
-    const within = burst[lo] === 1 ? random() * BURST_NS : random() * 1e9;
-    const t = lo * 1e9 + within;
+    const second = min(seconds - 1, upperBound(cumulative, random() * total));
+    const within = burst[second] === 1 ? random() * BURST_NS : random() * 1e9;
+    const t = second * 1e9 + within;
     timesNs[i] = t;
     const wallSecond = floor((t + phaseNs) / 1e9);
     deltasNs[i] =
@@ -152,7 +146,7 @@ export function simulateCoverage(options: CoverageOptions): CoverageResult {
     coverage: covered / sets,
     iidCoverage: iidCovered / sets,
     widthRatioMean: ratios.reduce((a, b) => a + b, 0) / done,
-    widthRatioP95: ratios[Math.min(done - 1, floor(0.95 * done))] ?? NaN,
+    widthRatioP95: ratios[min(done - 1, floor(0.95 * done))] ?? NaN,
     blocksMean: blocks / done,
     designEffectMean: designEffect / done,
     missing,

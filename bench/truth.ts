@@ -24,7 +24,7 @@ import type { BenchFigure } from './figures';
 import { Proc, sleep } from './harness';
 
 /** The issue's profile: jitter ≤ 1 ms on every link. */
-export const TRUTH_PROFILE: Profile = {
+const TRUTH_PROFILE: Profile = {
   links: {
     'exchange-receiver': { delayMs: 80, jitterMs: 1 },
     'exchange-forwarder': { delayMs: 5, jitterMs: 0.2 },
@@ -39,7 +39,7 @@ const TARGET_PATH_MS = 0.3;
 const TARGET_DELTA_MS = 0.2;
 
 /** The profile's medians (delay + exponential extra per link; the backbone sums two), by simulation. */
-export function profileMedians(
+function profileMedians(
   profile: Profile,
   draws = 400_000,
 ): { baseline: number; backbone: number; delta: number } {
@@ -218,7 +218,9 @@ export async function benchTruth(durationS = DURATION_S): Promise<BenchFigure[]>
         burst === 0
           ? `${RATE_PER_S} trades/s evenly`
           : `${RATE_PER_S} trades/s evenly + ${burst} back to back every second`,
-      profile: 'exchange-receiver 80 ± 1, exchange-forwarder 5 ± 0.2, forwarder-receiver 60 ± 0.5 ms',
+      profile: `${Object.entries(TRUTH_PROFILE.links)
+        .map(([name, link]) => `${name} ${link.delayMs} ± ${link.jitterMs}`)
+        .join(', ')} ms`,
       command: `feedpath run --exchange ws://… --profile … --streams btcusdt@trade --duration ${durationS}`,
       events: run.samples,
       cpus: availableParallelism(),

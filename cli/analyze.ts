@@ -118,7 +118,7 @@ export function formatSummaryTable(report: Report): string {
 }
 
 /** One line per results file that could not be used at all (wrong header, empty): said once, plainly. */
-export function formatFileProblems(report: Report): string[] {
+function formatFileProblems(report: Report): string[] {
   return Object.values(report.data_quality.files)
     .filter((f) => f.status === 'unreadable' || f.status === 'empty')
     .map((f) => `${f.status === 'unreadable' ? 'unreadable' : 'no data'}: ${f.message ?? f.file}`);

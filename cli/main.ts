@@ -190,7 +190,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(
       `feedpath: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
-    return 1;
+    return EXIT_CODES.failed;
   }
 }
 

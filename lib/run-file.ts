@@ -81,17 +81,6 @@ export type RunFile = z.infer<typeof runFileSchema>;
 
 export const RUN_FILE = 'run.json';
 
-/** Parses run.json's text: the run, or null with the reason it cannot be read. */
-export function parseRunFile(text: string): { run: RunFile | null; problem?: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { run: null, problem: `not valid JSON (${(error as Error).message})` };
-  }
-  return checkRunFile(value);
-}
-
 /** A parsed run.json value through the schema: the run, or null with the first problem. */
 export function checkRunFile(value: unknown): { run: RunFile | null; problem?: string } {
   const parsed = runFileSchema.safeParse(value);

@@ -1,5 +1,5 @@
 /** How a run's end is told: evidence minimum, silence watch, run status, disk-full mapping, exit codes. */
-import { SilenceWatch } from '../cli/local/measurement';
+import { PathSilenceWatch } from '../cli/local/measurement';
 import { assessEvidence, MIN_EVIDENCE } from '../lib/analysis/evidence';
 import { ErrorCode, FeedpathError, userError } from '../lib/errors';
 import { checkRunFile, EXIT_CODES, formatRunFile, statusWith } from '../lib/run-file';
@@ -21,7 +21,7 @@ describe('evidence', () => {
 
 describe('silence watch', () => {
   it('reports a path whose count stops while the other keeps rising, once', () => {
-    const watch = new SilenceWatch(0, 3_000);
+    const watch = new PathSilenceWatch(0, 3_000);
     const silent: string[] = [];
     for (let t = 1_000; t <= 10_000; t += 1_000) {
       const baseline = Math.min(t, 4_000) / 10; // stops moving at 4 s
@@ -32,7 +32,7 @@ describe('silence watch', () => {
   });
 
   it('says nothing when both paths stop together (the exchange went away)', () => {
-    const watch = new SilenceWatch(0, 3_000);
+    const watch = new PathSilenceWatch(0, 3_000);
     const found = [1_000, 2_000, 6_000, 9_000].flatMap((t) =>
       watch.update({ baseline: { samples: 50 }, backbone: { samples: 50 } }, t),
     );

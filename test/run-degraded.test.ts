@@ -9,10 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processTableSchema, type ProcessEntry } from '../cli/local/process-table';
-import { projectRoot } from '../lib/paths';
 import { EXIT_CODES, runFileSchema, type RunFile } from '../lib/run-file';
-
-const CLI = join(projectRoot(), 'dist', 'cli.js');
+import { CLI } from './feedpath-cli';
 
 interface Running {
   child: ChildProcess;

@@ -23,7 +23,7 @@ export class AgentProcess extends EventEmitter<{ event: [AgentEvent] }> {
   private readonly log: WriteStream;
   private exitCode: number | null | undefined;
   /** The signal that ended the process (e.g. SIGKILL from outside), null when it exited by itself. */
-  exitSignal: NodeJS.Signals | null = null;
+  private exitSignal: NodeJS.Signals | null = null;
   /** Set when the supervisor itself asked the agent to stop: its exit is then no failure. */
   stopRequested = false;
 

@@ -65,7 +65,7 @@ export class LocalHandlers implements LocalTaskHandlers {
   lab: LocalLab | undefined;
   measurement: Measurement | undefined;
   readonly state: LocalRunState = { causes: [] };
-  readonly startedAt = new Date();
+  private readonly startedAt = new Date();
 
   constructor(
     private readonly options: LocalRunOptions,
@@ -226,7 +226,7 @@ export class LocalHandlers implements LocalTaskHandlers {
   }
 
   /** The status the measurement gives the run (before the analysis adds what the data shows). */
-  measuredStatus(): RunStatus {
+  private measuredStatus(): RunStatus {
     return statusWith(this.state.endedBy === 'interrupted' ? 'interrupted' : 'succeeded', this.state.causes);
   }
 

@@ -57,7 +57,7 @@ export function processName(label: string): string {
  * Watches the receiver's per-path counters: a path whose count stops while another's keeps rising
  * went silent (once per path; the time is when it last moved).
  */
-export class SilenceWatch {
+export class PathSilenceWatch {
   private readonly last = new Map<string, { count: number; movedAt: number }>();
   private readonly reported = new Set<string>();
 
@@ -93,7 +93,7 @@ export class Measurement {
   private readonly causes: RunCause[] = [];
   private finish!: (endedBy: EndedBy) => void;
   private done = false;
-  readonly startedAt = Date.now();
+  private readonly startedAt = Date.now();
 
   constructor(lab: LocalLab, durationS: number, progress: Progress) {
     this.ended = new Promise((resolve) => {
@@ -106,7 +106,6 @@ export class Measurement {
       };
     });
     const started = this.startedAt;
-    const seconds = (at: number): string => `${((at - started) / 1000).toFixed(1)} s`;
     let latest: AgentEvent | undefined;
     // Anything that stops during the run is a cause (the run goes on with what still works); what
     // the run stops itself (stopRequested) is not.
@@ -117,7 +116,7 @@ export class Measurement {
         const error = agent.events.find((e) => e.event === 'error');
         const name = processName(agent.label);
         const detail =
-          `${name} ${agent.describeExit() ?? 'stopped'} at ${seconds(at)}` +
+          `${name} ${agent.describeExit() ?? 'stopped'} at ${this.elapsed(at)}` +
           (error
             ? ` (${String(error.message)}${typeof error.code === 'string' ? ` [${error.code}]` : ''})`
             : '');
@@ -127,7 +126,7 @@ export class Measurement {
         if (agent === lab.receiver) this.finish('receiver-stopped');
       });
     }
-    const silence = new SilenceWatch(started);
+    const silence = new PathSilenceWatch(started);
     const listen = (agent: AgentProcess | undefined, onEvent: (event: AgentEvent) => void): void => {
       if (agent === undefined) return;
       agent.on('event', onEvent);
@@ -144,7 +143,7 @@ export class Measurement {
         const paths = event.paths as Record<string, { samples?: unknown }> | undefined;
         for (const { path, since } of silence.update(paths ?? {}, Date.now())) {
           const others = Object.keys(paths ?? {}).filter((p) => p !== path);
-          const detail = `${path} path went silent at about ${seconds(since)} while ${others.join(', ')} kept flowing`;
+          const detail = `${path} path went silent at about ${this.elapsed(since)} while ${others.join(', ')} kept flowing`;
           this.causes.push({ what: `${path} path`, at: new Date(since).toISOString(), detail });
           progress.warn(detail);
         }
@@ -173,9 +172,14 @@ export class Measurement {
     this.causes.push({
       what: 'user',
       at: new Date(at).toISOString(),
-      detail: `stopped by Ctrl-C at ${((at - this.startedAt) / 1000).toFixed(1)} s; what was recorded until then is analysed`,
+      detail: `stopped by Ctrl-C at ${this.elapsed(at)}; what was recorded until then is analysed`,
     });
     this.finish('interrupted');
+  }
+
+  /** Time `at` (ms since the epoch) as seconds into the measurement: `12.3 s`. */
+  private elapsed(at: number): string {
+    return `${((at - this.startedAt) / 1000).toFixed(1)} s`;
   }
 
   /** Whether the measurement is still going. */

@@ -176,6 +176,12 @@ function fieldNs(buf: Buffer, p: number, e: number): number {
   return 0;
 }
 
+/** ms from an event time (µs since the Unix epoch) to a timestamp split as seconds + ns, exact to the ns. */
+function msSinceEvent(seconds: number, nanos: number, eventUs: number): number {
+  const eventSec = Math.floor(eventUs / 1e6);
+  return ((seconds - eventSec) * 1e9 + (nanos - (eventUs - eventSec * 1e6) * 1000)) / 1e6;
+}
+
 function latin1(buf: Buffer, s: number, e: number): string {
   return buf.toString('latin1', s, e);
 }
@@ -611,14 +617,13 @@ export class PathCsvReader {
     const group = this.groupOf(buf, streamStart, streamEnd, symbolStart, symbolEnd);
     const row = this.rows;
     if (this.rowFlag === ROW_OK && arrival === arrival) this.checkClock(arrival, row);
+    // Asked again: checkClock may have flagged the row.
     if (this.rowFlag === ROW_OK && arrival === arrival) {
       // The latency cells against the row's own times (see LATENCY_CELL_TOLERANCE_MS).
       let checked = false;
       let off = false;
       if (e2e === e2e && eventUs === eventUs) {
-        const eventSec = Math.floor(eventUs / 1e6);
-        const fromTimes =
-          ((frankfurtSec - eventSec) * 1e9 + (frankfurtNs - (eventUs - eventSec * 1e6) * 1000)) / 1e6;
+        const fromTimes = msSinceEvent(frankfurtSec, frankfurtNs, eventUs);
         checked = true;
         off = Math.abs(e2e - fromTimes) > (eventFromUs ? 0.001 : 1) + LATENCY_CELL_TOLERANCE_MS;
       }
@@ -655,10 +660,8 @@ export class PathCsvReader {
       this.leg.push(leg);
     } else if (this.leg !== null) this.leg.push(NaN);
     if (tokyoSec === tokyoSec && eventUs === eventUs) {
-      const eventSec = Math.floor(eventUs / 1e6);
-      const diffNs = (tokyoSec - eventSec) * 1e9 + (tokyoNs - (eventUs - eventSec * 1e6) * 1000);
       if (this.exFwd === null) this.exFwd = F64Column.filled(row);
-      this.exFwd.push(diffNs / 1e6);
+      this.exFwd.push(msSinceEvent(tokyoSec, tokyoNs, eventUs));
     } else if (this.exFwd !== null) this.exFwd.push(NaN);
   }
 

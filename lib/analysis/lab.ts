@@ -21,7 +21,7 @@
  * emulated delay is the sum of its two legs'; the paired delta's is backbone − baseline per event.
  */
 import { readTruth, LAB_DIR, type TruthColumns, type TruthDirection } from '../lab-truth';
-import { percentileSorted } from '../stats';
+import { describe, upperBound } from '../stats';
 import { readText, type ResultsStore } from '../store/store';
 import { ArrivalEpoch, type PathColumns } from './csv';
 import { readPath, type SummaryOptions } from './summaries';
@@ -72,22 +72,20 @@ export interface LabCheck {
 }
 
 function spread(values: number[]): Spread | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  return {
-    median: percentileSorted(sorted, 50),
-    p99: percentileSorted(sorted, 99),
-    max: sorted[sorted.length - 1] as number,
-  };
+  const d = describe(Float64Array.from(values));
+  return d === null ? null : { median: d.median, p99: d.p99, max: d.max };
 }
 
 /** A link direction's chunks in release order, for matching. */
 class ChunkIndex {
   private readonly order: Uint32Array;
+  /** Release times in that order. */
+  private readonly release: Float64Array;
   constructor(readonly c: TruthColumns) {
     const idx = Array.from({ length: c.count }, (_, i) => i);
     idx.sort((a, b) => (c.releaseNs[a] as number) - (c.releaseNs[b] as number) || a - b);
     this.order = Uint32Array.from(idx);
+    this.release = Float64Array.from(idx, (i) => c.releaseNs[i] as number);
   }
 
   /**
@@ -96,18 +94,11 @@ class ChunkIndex {
    */
   match(s: number, a: number): { emulatedNs: number; ambiguous: boolean } | undefined {
     const { c, order } = this;
-    let lo = 0;
-    let hi = order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((c.releaseNs[order[mid] as number] as number) <= a) lo = mid + 1;
-      else hi = mid;
-    }
-    let k = lo - 1;
+    let k = upperBound(this.release, a) - 1;
     if (k < 0) return undefined;
-    const release = c.releaseNs[order[k] as number] as number;
+    const release = this.release[k] as number;
     let first = k;
-    while (first > 0 && c.releaseNs[order[first - 1] as number] === release) first -= 1;
+    while (first > 0 && this.release[first - 1] === release) first -= 1;
     if (!Number.isNaN(s)) {
       let pick = -1;
       for (let j = first; j <= k; j++) {

@@ -70,9 +70,6 @@ export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult 
   let withoutTime = 0;
   let backboneFirst = 0;
   let baselineFirst = 0;
-  // Receive-time span of the matched events (baseline arrival), for the evidence check.
-  let firstMatchedNs = Infinity;
-  let lastMatchedNs = -Infinity;
   const per_stream: StreamPairing[] = [];
 
   const distinct = (order: Uint32Array, seq: Float64Array): number => {
@@ -116,11 +113,8 @@ export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult 
         m++;
         const delta = (timeB[rowB as number] as number) - (timeA[rowA as number] as number);
         if (delta === delta) {
-          const at = timeA[rowA as number] as number;
-          timeBuffer[count] = at;
+          timeBuffer[count] = timeA[rowA as number] as number;
           deltaBuffer[count++] = delta;
-          if (at < firstMatchedNs) firstMatchedNs = at;
-          if (at > lastMatchedNs) lastMatchedNs = at;
           if (delta < 0) backboneFirst++;
           else if (delta > 0) baselineFirst++;
         } else withoutTime++;
@@ -154,7 +148,8 @@ export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult 
     for (let k = 0; k < quantiles.length; k++) quantiles[k] = (quantiles[k] as number) / 1e6;
   const ci = ciNs === null ? null : { ...ciNs, low: ciNs.low / 1e6, high: ciNs.high / 1e6 };
   const share = (x: number): number | null => (count === 0 ? null : x / count);
-  const evidence = assessEvidence(count, count === 0 ? null : (lastMatchedNs - firstMatchedNs) / 1e9);
+  // The matched events' span of receive time: the blocks' (0 when they are all at one instant).
+  const evidence = assessEvidence(count, count === 0 ? null : (blocks?.spanNs ?? 0) / 1e9);
   return {
     analysis: {
       matched,

@@ -1,7 +1,7 @@
 /** One path's statistics: the seed's summary, the backbone legs, loss, and what the charts need. */
 import type { PathName } from '../samples';
 import { describeSorted, percentileSorted, sortedFinite, upperBound, type Distribution } from '../stats';
-import type { PathColumns, RowProblem, StreamGroup } from './csv';
+import { MAX_PROBLEMS_KEPT, type PathColumns, type RowProblem, type StreamGroup } from './csv';
 import { ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorCounts } from './data-errors';
 import { computeLoss, orderByGroupAndId, type LossResult } from './order';
 
@@ -166,7 +166,7 @@ function timeSeries(arrivalNs: Float64Array, values: Float64Array): TimePoint[] 
 }
 
 /** First and last arrival in ns since the analysis epoch (NaN rows skipped); null when none. */
-function arrivalRange(arrivalNs: Float64Array): { first: number; last: number } | null {
+export function arrivalRange(arrivalNs: Float64Array): { first: number; last: number } | null {
   let first = Infinity;
   let last = -Infinity;
   for (let i = 0; i < arrivalNs.length; i++) {
@@ -204,7 +204,7 @@ function settleDataErrors(
     2 + row + upperBound(columns.unreadableAt, row) + upperBound(columns.blankAt, row);
   const note = (row: number, reason: string, detail: string): void => {
     columns.problemCounts[reason] = (columns.problemCounts[reason] ?? 0) + 1;
-    if (columns.problems.length < 20) {
+    if (columns.problems.length < MAX_PROBLEMS_KEPT) {
       const line = lineOf(row);
       columns.problems.push({ line, message: `${columns.source}:${line}: ${detail}` });
     }

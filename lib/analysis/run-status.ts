@@ -27,7 +27,7 @@ function iso(seconds: number): string {
 }
 
 /** What the data shows against the run: silent tails and lost events, per path. */
-export function analysisCauses(paths: Record<PathName, PathAnalysis | null>): RunCause[] {
+function analysisCauses(paths: Record<PathName, PathAnalysis | null>): RunCause[] {
   const causes: RunCause[] = [];
   const a = paths.baseline?.span ?? null;
   const b = paths.backbone?.span ?? null;

@@ -22,28 +22,10 @@
 import { lossIsMeasurable } from '../binance';
 import type { PathName } from '../samples';
 import type { StreamLoss } from './order';
-import type { PathAnalysis, PathKeys } from './path';
+import { arrivalRange, type PathAnalysis, type PathKeys } from './path';
 
 /** Paired-delta percentile taken as a path's usual lag behind the other (see above). */
 export const IN_FLIGHT_PERCENTILE = 99.9;
-
-function lastArrival(keys: PathKeys): number {
-  let last = -Infinity;
-  for (let i = 0; i < keys.arrivalNs.length; i++) {
-    const t = keys.arrivalNs[i] as number;
-    if (t > last) last = t;
-  }
-  return last;
-}
-
-function firstArrival(keys: PathKeys): number {
-  let first = Infinity;
-  for (let i = 0; i < keys.arrivalNs.length; i++) {
-    const t = keys.arrivalNs[i] as number;
-    if (t < first) first = t;
-  }
-  return first;
-}
 
 /** A percentile (0–100) from evenly spaced quantiles (paired.ts' deltaQuantiles, ms). */
 function fromQuantiles(quantiles: Float64Array, p: number): number {
@@ -54,7 +36,7 @@ function fromQuantiles(quantiles: Float64Array, p: number): number {
  * How long the path usually lags the other, ns (≥ 0): from the paired delta (backbone − baseline)
  * quantiles in ms, or 0 without them.
  */
-export function inFlightAllowanceNs(path: PathName, deltaQuantilesMs: Float64Array | null): number {
+function inFlightAllowanceNs(path: PathName, deltaQuantilesMs: Float64Array | null): number {
   if (deltaQuantilesMs === null || deltaQuantilesMs.length === 0) return 0;
   const lagMs =
     path === 'backbone'
@@ -106,9 +88,11 @@ export function applyTailLoss(
   paths: Record<PathName, PathAnalysis>,
   deltaQuantilesMs: Float64Array | null,
 ): void {
-  const last = { baseline: lastArrival(paths.baseline.keys), backbone: lastArrival(paths.backbone.keys) };
-  const endNs = Math.max(last.baseline, last.backbone);
-  const tails: Record<PathName, StreamLoss[]> = { baseline: [], backbone: [] };
+  const ranges = {
+    baseline: arrivalRange(paths.baseline.keys.arrivalNs),
+    backbone: arrivalRange(paths.backbone.keys.arrivalNs),
+  };
+  const endNs = Math.max(ranges.baseline?.last ?? -Infinity, ranges.backbone?.last ?? -Infinity);
   for (const [name, otherName] of [
     ['baseline', 'backbone'],
     ['backbone', 'baseline'],
@@ -116,10 +100,12 @@ export function applyTailLoss(
     const own = paths[name];
     const other = paths[otherName];
     const cutNs = endNs === -Infinity ? Infinity : endNs - inFlightAllowanceNs(name, deltaQuantilesMs);
-    const ownFirst = firstArrival(own.keys);
+    const ownFirst = ranges[name]?.first ?? Infinity;
     const ownIndex = new Map(own.keys.groups.map((g, i) => [g.key, i]));
     let tailTotal = 0;
     let anyMeasurable = false;
+    // Streams the path never recorded: rows of their own.
+    const unrecorded: StreamLoss[] = [];
     other.keys.groups.forEach((group, index) => {
       if (group.kind === undefined || !lossIsMeasurable(group.kind)) return;
       const at = ownIndex.get(group.key);
@@ -140,7 +126,7 @@ export function applyTailLoss(
         row.events_lost_tail = tail;
         if (row.events_lost !== null) row.events_lost += tail;
       } else if (tail > 0) {
-        tails[name].push({
+        unrecorded.push({
           key: group.key,
           streams: group.streams,
           kind: group.kind,
@@ -154,7 +140,7 @@ export function applyTailLoss(
       }
     });
     const loss = own.loss;
-    loss.per_stream.push(...tails[name]);
+    loss.per_stream.push(...unrecorded);
     if (anyMeasurable) {
       loss.events_lost_tail = tailTotal;
       if (loss.measurable || tailTotal > 0) {
@@ -162,8 +148,8 @@ export function applyTailLoss(
         loss.measurable = true;
       }
     }
-    const ownLast = last[name];
-    loss.silent_before_end_s = ownLast === -Infinity || endNs === -Infinity ? null : (endNs - ownLast) / 1e9;
+    const ownLast = ranges[name]?.last;
+    loss.silent_before_end_s = ownLast === undefined ? null : (endNs - ownLast) / 1e9;
     own.summary.events_lost = loss.events_lost;
     own.summary.events_lost_tail = loss.events_lost_tail;
     own.summary.loss_measurable = loss.measurable;

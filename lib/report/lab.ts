@@ -56,7 +56,7 @@ export function labNote(report: Pick<Report, 'lab'>): string | null {
 }
 
 /** "the lab itself added 0.41 ms (baseline) and 0.87 ms (backbone) at the median" — null with no lab data. */
-export function labClause(report: Pick<Report, 'lab'>): string | null {
+function labClause(report: Pick<Report, 'lab'>): string | null {
   const overhead = report.lab?.overhead;
   if (overhead === undefined) return null;
   const parts: string[] = [];

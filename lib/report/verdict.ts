@@ -66,9 +66,9 @@ const STATUS_LEAD = {
 } as const;
 
 /** "Degraded run: link exchange-receiver killed by SIGKILL at 12.3 s." — null for a run that succeeded. */
-export function statusLead(report: Pick<Report, 'run_status'>): string | null {
-  const run = report.run_status as Report['run_status'] | undefined;
-  if (run === undefined || run.status === 'succeeded') return null;
+function statusLead(report: Pick<Report, 'run_status'>): string | null {
+  const run = report.run_status;
+  if (run.status === 'succeeded') return null;
   const details = run.causes.map((c) => c.detail).filter((d) => d !== '');
   return `${STATUS_LEAD[run.status]}: ${details.length === 0 ? 'no cause was recorded' : details.join('; ')}.`;
 }
@@ -83,7 +83,12 @@ export function verdictSentence(report: Omit<Report, 'verdict'>): string {
 /** Whether the report's headline figures rest on enough data (the paired delta, else every one-way path). */
 export function hasEvidence(report: Pick<Report, 'comparison' | 'paired' | 'one_way_evidence'>): boolean {
   if (report.comparison === 'paired') return report.paired?.evidence?.sufficient !== false;
-  return Object.values(report.one_way_evidence ?? {}).every((e) => e === null || e.sufficient);
+  return Object.values(report.one_way_evidence).every((e) => e === null || e.sufficient);
+}
+
+/** The clauses that apply, joined into one sentence. */
+function sentence(clauses: readonly (string | null)[]): string {
+  return `${clauses.filter((c): c is string => c !== null).join('; ')}.`;
 }
 
 /** "Not enough data …" when the evidence is below the minimum (lib/analysis/evidence.ts), else null. */
@@ -99,11 +104,10 @@ function comparisonSentence(report: Omit<Report, 'verdict'>): string {
     const short = notEnough(paired.evidence, 'to compare the paths');
     if (short !== null) {
       const digits = msDigits(delta.median);
-      const clauses = [
+      return sentence([
         `${short} (median delta backbone − baseline ${ms(delta.median, { sign: true, digits })} ms over ${paired.matched.toLocaleString('en-US')} matched events)`,
         lossClause(report),
-      ].filter((c): c is string => c !== null);
-      return `${clauses.join('; ')}.`;
+      ]);
     }
     const ci = paired.median_delta_ci_ms;
     // The median and its interval with the same decimals, so they read as one statement.
@@ -116,43 +120,39 @@ function comparisonSentence(report: Omit<Report, 'verdict'>): string {
       const faster = delta.median < 0 ? 'Backbone' : 'Baseline';
       lead = `${faster} was faster: backbone delivered ${percent(paired.backbone_first_share)} of ${paired.matched.toLocaleString('en-US')} matched events first; median delta (backbone − baseline) ${ms(delta.median, { sign: true, digits })} ms${interval}`;
     }
-    const clauses = [lead, jitterClause(report), lossClause(report)].filter((c): c is string => c !== null);
     const oneWay = oneWaySentence(report);
-    return `${clauses.join('; ')}.${oneWay === null ? '' : ` ${oneWay}`}`;
+    return `${sentence([lead, jitterClause(report), lossClause(report)])}${oneWay === null ? '' : ` ${oneWay}`}`;
   }
   const a = report.summaries.baseline;
   const b = report.summaries.backbone;
   if (a && b && a.median_latency_ms !== null && b.median_latency_ms !== null) {
     const short =
-      notEnough(report.one_way_evidence?.baseline, 'on baseline to compare one-way latencies') ??
-      notEnough(report.one_way_evidence?.backbone, 'on backbone to compare one-way latencies');
+      notEnough(report.one_way_evidence.baseline, 'on baseline to compare one-way latencies') ??
+      notEnough(report.one_way_evidence.backbone, 'on backbone to compare one-way latencies');
     if (short !== null) {
-      const clauses = [
+      return sentence([
         `${short} (median one-way latency backbone ${ms(b.median_latency_ms)} ms, baseline ${ms(a.median_latency_ms)} ms; no event was seen on both paths)`,
         lossClause(report),
-      ].filter((c): c is string => c !== null);
-      return `${clauses.join('; ')}.`;
+      ]);
     }
     const d = b.median_latency_ms - a.median_latency_ms;
     const lower = d < 0 ? 'Backbone' : 'Baseline';
-    const clauses = [
+    return sentence([
       `${lower} had the lower median one-way latency: backbone ${ms(b.median_latency_ms)} ms vs baseline ${ms(a.median_latency_ms)} ms (${ms(d, { sign: true })} ms); no event was seen on both paths, so this compares one-way latencies across clocks (${clockClause(report, ['receiver', 'forwarder'])}) and is not a paired measurement`,
       jitterClause(report),
       lossClause(report),
-    ].filter((c): c is string => c !== null);
-    return `${clauses.join('; ')}.`;
+    ]);
   }
   const only = a ?? b;
   const path = a ? 'baseline' : 'backbone';
   if (only && only.median_latency_ms !== null) {
     // One path compares nothing: its figures stand, with a word when they rest on little data.
-    const evidence = report.one_way_evidence?.[path];
-    const clauses = [
+    const evidence = report.one_way_evidence[path];
+    return sentence([
       `Only the ${path} path was measured: median one-way latency ${ms(only.median_latency_ms)} ms, p99 ${ms(only.p99_latency_ms)} ms, jitter ${ms(only.jitter_stddev_ms)} ms (${clockClause(report, path === 'baseline' ? ['receiver'] : ['receiver', 'forwarder'])})`,
       lossClause(report),
       evidence && !evidence.sufficient ? `not enough data for firm figures: ${evidence.reason}` : null,
-    ].filter((c): c is string => c !== null);
-    return `${clauses.join('; ')}.`;
+    ]);
   }
   if (only) {
     return `Only the ${path} path was measured (${only.sample_count.toLocaleString('en-US')} events, none with an exchange event time: no one-way latency).`;

@@ -54,17 +54,15 @@ export interface TimeBlocks {
   count: number;
   /** Each block's length, ns. */
   blockNs: number;
+  /** Last time − first time, ns. */
+  spanNs: number;
 }
 
 /**
  * Cuts the receive times (ns, any order, all finite) into the rule's blocks of equal time; null
  * when they cannot be cut into 2 (fewer than 2 values, or all at one instant).
  */
-export function receiveTimeBlocks(
-  timesNs: Float64Array,
-  options: { maxBlocks?: number; minBlockNs?: number } = {},
-): TimeBlocks | null {
-  const { maxBlocks = MAX_TIME_BLOCKS, minBlockNs = MIN_BLOCK_NS } = options;
+export function receiveTimeBlocks(timesNs: Float64Array): TimeBlocks | null {
   const n = timesNs.length;
   let min = Infinity;
   let max = -Infinity;
@@ -75,14 +73,14 @@ export function receiveTimeBlocks(
   }
   const span = max - min;
   if (n < 2 || !(span > 0)) return null;
-  const count = Math.max(2, Math.min(maxBlocks, Math.floor(span / minBlockNs)));
+  const count = Math.max(2, Math.min(MAX_TIME_BLOCKS, Math.floor(span / MIN_BLOCK_NS)));
   const blockNs = span / count;
   const index = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const b = ((timesNs[i] as number) - min) / blockNs;
     index[i] = b >= count ? count - 1 : b | 0;
   }
-  return { index, count, blockNs };
+  return { index, count, blockNs, spanNs: span };
 }
 
 /** The interval and how it was made; `resamples` and `seed` are 0: nothing is resampled. */
