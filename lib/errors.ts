@@ -46,15 +46,13 @@ export function isFeedpathError(error: unknown): error is FeedpathError {
 }
 
 /** True when an error or message is the system's "no space left on device" (ENOSPC). */
-export function isDiskFull(error: unknown): boolean {
+function isDiskFull(error: unknown): boolean {
   if (typeof error === 'string') return /\bENOSPC\b|no space left on device/i.test(error);
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return (
-      code === 'ENOSPC' || isDiskFull(error.message) || (error.cause !== undefined && isDiskFull(error.cause))
-    );
-  }
-  return false;
+  // Duck-typed, not `instanceof Error`: a system error from another realm (a vm context, a worker)
+  // is no instance of this realm's Error.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, cause } = error as { code?: unknown; message?: unknown; cause?: unknown };
+  return code === 'ENOSPC' || isDiskFull(message) || (cause !== undefined && isDiskFull(cause));
 }
 
 /**
@@ -63,7 +61,7 @@ export function isDiskFull(error: unknown): boolean {
  */
 export function userError(error: unknown): FeedpathError | null {
   if (isDiskFull(error)) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = String((error as { message?: unknown }).message ?? error);
     return new FeedpathError(
       ErrorCode.diskFull,
       `the disk is full (${detail}): free some space; what was written so far is kept`,

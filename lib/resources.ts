@@ -66,6 +66,7 @@ export class ResourceSampler {
   private readonly startedAt = Date.now();
   private writing: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private csvFailed = false;
 
   private constructor(
     private readonly options: ResourceSamplerOptions,
@@ -126,7 +127,15 @@ export class ResourceSampler {
       sample.msgsPerS,
       ...this.names.map((n) => perCounter[n]),
     ];
-    this.writing = this.writing.then(() => this.csv.write(`${row.join(',')}\n`));
+    // A failed write (a full disk) must not become an unhandled rejection that kills the agent:
+    // the samples stay in memory for the summary, and the CSV keeps what it had.
+    this.writing = this.writing
+      .then(async () => {
+        if (!this.csvFailed) await this.csv.write(`${row.join(',')}\n`);
+      })
+      .catch(() => {
+        this.csvFailed = true;
+      });
     this.options.onSample?.(sample);
   }
 

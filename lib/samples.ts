@@ -4,6 +4,7 @@
  * `flushIntervalMs`, so a crash loses at most that much.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { ErrorCode, FeedpathError, userError } from './errors';
 
 export type PathName = 'baseline' | 'backbone';
 export const PATHS: readonly PathName[] = ['baseline', 'backbone'];
@@ -74,6 +75,10 @@ const SPARE_CHUNKS = 2;
  * rows waiting for the disk are not thousands of strings the garbage collector has to copy and
  * mark (its pauses would stop the receiver from stamping), and a flush is one write of bytes, not
  * a join of strings.
+ *
+ * A failed write (a full disk above all) is never an unhandled rejection: the first failure is kept
+ * as a FeedpathError (FP_DISK_FULL for ENOSPC), handed to `onError` once, and rows after it are
+ * dropped; what reached the file before it stays there and can be analysed.
  */
 export class SampleWriter {
   private chunk: Buffer;
@@ -83,36 +88,46 @@ export class SampleWriter {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   rows = 0;
+  /** The first write that failed; nothing is written after it. */
+  failure: FeedpathError | undefined;
 
   private constructor(
     private readonly file: FileHandle,
     readonly path: string,
     flushIntervalMs: number,
     private readonly chunkBytes: number,
+    private readonly onError: ((error: FeedpathError) => void) | undefined,
   ) {
     this.chunk = Buffer.allocUnsafeSlow(chunkBytes);
-    this.timer = setInterval(() => this.flush(), flushIntervalMs);
+    this.timer = setInterval(() => void this.flush(), flushIntervalMs);
     this.timer.unref();
   }
 
   /** Creates (truncates) the file and writes the header. */
-  static async create(path: string, options: { flushIntervalMs?: number; chunkBytes?: number } = {}) {
+  static async create(
+    path: string,
+    options: { flushIntervalMs?: number; chunkBytes?: number; onError?: (error: FeedpathError) => void } = {},
+  ) {
     const file = await open(path, 'w');
     await file.write(`${CSV_HEADER}\n`);
-    return new SampleWriter(file, path, options.flushIntervalMs ?? 250, options.chunkBytes ?? CHUNK_BYTES);
+    return new SampleWriter(
+      file,
+      path,
+      options.flushIntervalMs ?? 250,
+      options.chunkBytes ?? CHUNK_BYTES,
+      options.onError,
+    );
   }
 
   append(sample: Sample): void {
-    if (this.closed) return;
+    if (this.closed || this.failure !== undefined) return;
     const row = formatSampleRow(sample);
     this.rows += 1;
     // A UTF-16 code unit is at most 3 bytes of UTF-8: room for that means room for the row.
     if (this.used + row.length * 3 > this.chunk.length) {
-      this.flush();
+      void this.flush(); // never rejects: a failure is kept in `failure`
       if (row.length * 3 > this.chunk.length) {
-        this.writing = this.writing.then(async () => {
-          await this.file.write(row);
-        });
+        this.enqueue(() => this.file.write(row));
         return;
       }
     }
@@ -126,12 +141,32 @@ export class SampleWriter {
       const length = this.used;
       this.chunk = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.chunkBytes);
       this.used = 0;
-      this.writing = this.writing.then(async () => {
+      this.enqueue(async () => {
         await this.file.write(full, 0, length);
         if (this.spare.length < SPARE_CHUNKS) this.spare.push(full);
       });
     }
     return this.writing;
+  }
+
+  /** Chains a write after the earlier ones; after a failure, later writes are skipped. */
+  private enqueue(write: () => Promise<unknown>): void {
+    this.writing = this.writing
+      .then(async () => {
+        if (this.failure === undefined) await write();
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    const known = userError(error);
+    this.failure = new FeedpathError(
+      known?.code ?? ErrorCode.agentFailed,
+      `writing ${this.path} failed: ${known?.message ?? (error as Error).message}`,
+      { cause: error },
+    );
+    this.onError?.(this.failure);
   }
 
   /** Flushes everything and closes the file. */
@@ -140,7 +175,8 @@ export class SampleWriter {
     clearInterval(this.timer);
     await this.flush();
     this.closed = true;
-    await this.file.sync();
+    // After a failed write the file keeps what reached it; a sync of a full disk would only fail again.
+    if (this.failure === undefined) await this.file.sync().catch((error: unknown) => this.fail(error));
     await this.file.close();
   }
 }

@@ -13,7 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentHandle } from '../../lib/agent';
 import { writePathSummaries } from '../../lib/analysis/summaries';
 import { wallClock } from '../../lib/clock';
-import { ErrorCode, FeedpathError } from '../../lib/errors';
+import { ErrorCode, FeedpathError, userError } from '../../lib/errors';
 import { describeIssues } from '../../lib/profile';
 import { ResourceSampler } from '../../lib/resources';
 import { SampleWriter, resultsCsvName, resultsJsonName, type PathName } from '../../lib/samples';
@@ -122,20 +122,25 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
     port = await listen(server, config.host, config.port);
   }
 
+  // Ends the run at its duration, or at once on a fatal error — a sample file that cannot be
+  // written (a full disk) among them: the rows written so far are kept.
+  const end = finishSignal(config.durationSeconds);
   const recorders = new Map<PathName, PathRecorder>();
   try {
     await mkdir(config.outDir, { recursive: true });
     for (const path of paths) {
       const writer = await SampleWriter.create(join(config.outDir, resultsCsvName(path)), {
         flushIntervalMs: config.flushIntervalMs,
+        onError: (error) => end.fail(error),
       });
       recorders.set(path, new PathRecorder(path, writer));
     }
   } catch (error) {
+    end.cancel();
     server?.close();
     for (const recorder of recorders.values()) await recorder.writer.close();
     throw new FeedpathError(
-      ErrorCode.agentFailed,
+      userError(error)?.code ?? ErrorCode.agentFailed,
       `receiver: cannot create the sample files in ${config.outDir}: ${(error as Error).message}`,
       { cause: error },
     );
@@ -195,7 +200,6 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
     wss.on('error', (error: Error) => log(`relay server: ${error.message}`));
   }
 
-  const end = finishSignal(config.durationSeconds);
   let feed: ExchangeFeed | undefined;
   if (baseline !== undefined) {
     feed = new ExchangeFeed({
@@ -279,7 +283,20 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
         await recorder.writer.close();
       }
       const status = counters();
-      const metrics = await sampler.stop({ paths: status.paths, relay: status.relay, feed: status.feed });
+      // The metrics are secondary: failing to write them (a full disk) must not keep the path
+      // summaries from being tried.
+      const metrics = await sampler
+        .stop({ paths: status.paths, relay: status.relay, feed: status.feed })
+        .catch((error: unknown) => {
+          const known = userError(error);
+          warn(
+            new FeedpathError(
+              known?.code ?? ErrorCode.agentFailed,
+              `receiver: cannot write its metrics: ${known?.message ?? String(error)}`,
+            ),
+          );
+          return undefined;
+        });
       await writePathSummaries(config.outDir, paths);
       log(
         `stopped (${reason}): ${paths.map((p) => `${p} ${recorders.get(p)?.samples ?? 0} samples`).join(', ')}`,
@@ -290,8 +307,7 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
             join(config.outDir, resultsCsvName(path)),
             join(config.outDir, resultsJsonName(path)),
           ]),
-          metrics.files.csv,
-          metrics.files.json,
+          ...(metrics === undefined ? [] : [metrics.files.csv, metrics.files.json]),
         ],
         samples: Object.fromEntries(paths.map((path) => [path, recorders.get(path)?.samples ?? 0])),
         paths: status.paths,
