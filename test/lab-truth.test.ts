@@ -150,6 +150,43 @@ describe('lab check', () => {
     expect(lab?.overhead.backbone).toBeNull();
   });
 
+  it('keeps data errors out of its figures, as every other statistic does', async () => {
+    // Three messages, 20 ms emulated and 0.3 ms of lab each; then message 2 recorded again 40 ms
+    // later (a duplicate: a data error, not a slower message).
+    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
+    const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
+    const sample = (i: number, arrivalMs: number) => ({
+      id: 2000 + i,
+      stream: 'btcusdt@trade',
+      symbol: 'BTCUSDT',
+      exchangeTimeUs: second * 1e6 + i * 10_000,
+      forwarderNs: undefined,
+      receiverNs: ns(arrivalMs),
+      firstId: undefined,
+    });
+    for (let i = 0; i < 3; i++) {
+      const read = i * 10 + 0.1;
+      truth.append({
+        connection: 0,
+        direction: 'r',
+        readNs: ns(read),
+        drawnNs: 20_000_000n,
+        dueNs: ns(read + 20),
+        releaseNs: ns(read + 20),
+        bytes: 100,
+      });
+      csv.append(sample(i, read + 20.2));
+    }
+    csv.append(sample(2, 20.1 + 20.2 + 40));
+    await truth.close();
+    await csv.close();
+
+    const lab = await analyzeLab(new LocalFolderStore(dir), '');
+
+    expect(lab?.overhead.baseline?.matched).toBe(3);
+    expect(lab?.overhead.baseline?.overhead_ms?.max).toBeCloseTo(0.3, 3);
+  });
+
   it('is absent from a run with no lab files', async () => {
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
     csv.append({

@@ -24,7 +24,9 @@ import { readTruth, LAB_DIR, type TruthColumns, type TruthDirection } from '../l
 import { describe, upperBound } from '../stats';
 import { readText, type ResultsStore } from '../store/store';
 import { ArrivalEpoch, type PathColumns } from './csv';
+import { excludeDataErrors } from './path';
 import { readPath, type SummaryOptions } from './summaries';
+import { ErrorCode, isFeedpathError } from '../errors';
 import { resultsCsvName } from '../samples';
 
 export const LAB_MATCHING =
@@ -169,8 +171,18 @@ export async function analyzeLab(
   const keys = (await store.list(`${prefix}${LAB_DIR}/`)).filter((k) => k.endsWith('.csv'));
   if (keys.length === 0) return null;
   const epoch = new ArrivalEpoch();
-  const read = (path: 'baseline' | 'backbone') =>
-    readPath(store, `${prefix}${resultsCsvName(path)}`, { ...options, epoch }).catch(() => null);
+  // An unreadable results file has no lab check (the analysis names it); any other error is a bug.
+  // Data errors stay out of the lab's figures as out of every other statistic.
+  const read = async (path: 'baseline' | 'backbone'): Promise<PathColumns | null> => {
+    try {
+      const columns = await readPath(store, `${prefix}${resultsCsvName(path)}`, { ...options, epoch });
+      if (columns !== null) excludeDataErrors(columns);
+      return columns;
+    } catch (error) {
+      if (isFeedpathError(error) && error.code === ErrorCode.badResults) return null;
+      throw error;
+    }
+  };
   const baseline = await read('baseline');
   const backbone = await read('backbone');
   const epochSecond = epoch.second ?? Math.floor(Date.now() / 1000);

@@ -281,6 +281,14 @@ function settleDataErrors(
   return notes;
 }
 
+/**
+ * Takes a path's data errors out of its raw columns as {@link analyzePath} does (their latencies and
+ * arrival become NaN), for readers of the raw columns such as the lab check.
+ */
+export function excludeDataErrors(columns: PathColumns, options: PathOptions = {}): void {
+  settleDataErrors(columns, orderByGroupAndId(columns.group, columns.groups.length, columns.seq), options);
+}
+
 /** Summarises one path's columns; the columns' latency arrays are dropped afterwards. */
 export function analyzePath(path: PathName, columns: PathColumns, options: PathOptions = {}): PathAnalysis {
   const orders = orderByGroupAndId(columns.group, columns.groups.length, columns.seq);

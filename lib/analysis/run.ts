@@ -18,7 +18,7 @@ import {
   type Report,
 } from '../report';
 import { PATHS, resultsCsvName, resultsJsonName, type PathName } from '../samples';
-import { checkRunFile, type RunFile } from '../run-file';
+import { checkRunFile, RUN_FILE, type RunFile } from '../run-file';
 import { readText, type ResultsStore } from '../store';
 import { ArrivalEpoch } from './csv';
 import { dataErrorWarnings } from './data-errors';
@@ -119,8 +119,8 @@ export async function analyzeRun(
   const warnings: string[] = [];
 
   const input = await readJsonObject(store, `${base}input.json`, warnings);
-  const run = await readJsonObject(store, `${base}run.json`, warnings);
-  const runFile = readRunFile(run, store.describe(`${base}run.json`), warnings);
+  const run = await readJsonObject(store, `${base}${RUN_FILE}`, warnings);
+  const runFile = readRunFile(run, store.describe(`${base}${RUN_FILE}`), warnings);
   const hostFiles = await readHostFiles(store, base, warnings);
   const streamKind = options.streamKind ?? kindFromInput(input);
 
