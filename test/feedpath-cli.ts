@@ -1,5 +1,5 @@
 /** Runs the built `feedpath` command (dist/cli.js) as a user would, for the end-to-end tests. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
@@ -13,27 +13,46 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `feedpath <args>`; killed after `timeoutMs`. `env` is added to this process's environment. */
-export function feedpath(
+/** A running `feedpath` (for tests that act on it mid-run: signals, killing its agents). */
+export interface RunningCli {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `feedpath <args>`; killed after `timeoutMs`. `env` is added to this process's environment. */
+export function startCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): RunningCli {
+  const { timeoutMs = 90_000, env } = options;
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, closed };
+}
+
+/** Runs `feedpath <args>` to its end. */
+export async function feedpath(
   args: string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
-  const { timeoutMs = 90_000, env } = options;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  const running = startCli(args, options);
+  const { code, signal } = await running.closed;
+  return { code, signal, stdout: running.stdout(), stderr: running.stderr() };
 }
 
 /** The one run folder `feedpath run --out <out>` made. */

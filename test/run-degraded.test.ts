@@ -4,42 +4,12 @@
  * twice, usage errors, and a run too short for a verdict. Rebuild dist/ first
  * (`node scripts/build.mjs`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processTableSchema, type ProcessEntry } from '../cli/local/process-table';
 import { EXIT_CODES, runFileSchema, type RunFile } from '../lib/run-file';
-import { CLI } from './feedpath-cli';
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  closed: Promise<number | null>;
-}
-
-function start(args: string[], timeoutMs = 60_000): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const closed = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    }),
-  );
-  return { child, stdout: () => stdout, stderr: () => stderr, closed };
-}
-
-async function feedpath(args: string[], timeoutMs?: number) {
-  const run = start(args, timeoutMs);
-  const code = await run.closed;
-  return { code, stdout: run.stdout(), stderr: run.stderr() };
-}
+import { feedpath, startCli, type RunningCli } from './feedpath-cli';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -91,8 +61,8 @@ function alive(pid: number): boolean {
 }
 
 /** Starts a run, waits until it measures, and returns it with its folder. */
-async function measuringRun(out: string, args: string[]): Promise<Running & { dir: string }> {
-  const run = start(['run', '--out', out, ...args]);
+async function measuringRun(out: string, args: string[]): Promise<RunningCli & { dir: string }> {
+  const run = startCli(['run', '--out', out, ...args]);
   await until('the measurement to start', () => (/• run: /.test(run.stderr()) ? true : undefined));
   const dir = await until('the run folder', () => runDirs(out)[0]);
   return { ...run, dir };
@@ -119,7 +89,7 @@ describe('feedpath run, degraded', () => {
       expect(victim?.pid).toEqual(expect.any(Number));
       process.kill(victim!.pid!, 'SIGKILL');
 
-      const code = await run.closed;
+      const { code } = await run.closed;
 
       expect(code).toBe(EXIT_CODES.degraded);
       const file = runFile(run.dir);
@@ -151,7 +121,7 @@ describe('feedpath run, degraded', () => {
     await sleep(200);
     run.child.kill('SIGINT');
 
-    const code = await run.closed;
+    const { code } = await run.closed;
 
     expect(code).toBe(EXIT_CODES.interrupted);
     expect(runFile(run.dir).status).toBe('interrupted');
