@@ -149,7 +149,8 @@ async function runAgainst(burst: number, durationS: number): Promise<TruthRun> {
     };
   } finally {
     await source.stop();
-    await rm(dir, { recursive: true, force: true });
+    if (process.env.FEEDPATH_BENCH_KEEP === undefined) await rm(dir, { recursive: true, force: true });
+    else console.log(`kept ${dir}`);
   }
 }
 
@@ -200,6 +201,45 @@ async function linkCpuAt(ratePerS: number, durationS: number): Promise<number> {
     await link.stop(3_000);
     for (const socket of sinkSockets) socket.destroy();
     await new Promise((resolve) => sink.close(resolve));
+  }
+}
+
+/**
+ * One loopback hop between two idle processes at the run's pace (a message every 10 ms): half the
+ * median round trip to an echo process, µs. Each process sleeps in epoll between messages, so
+ * every hop pays the machine's wake-up latency; the baseline crosses two hops (exchange → link →
+ * receiver), the backbone four, which puts a floor under the lab's overhead that no emulator
+ * change removes (only fewer hops, or processes that never sleep).
+ */
+async function loopbackHopUs(messages = 300): Promise<{ median: number; p90: number }> {
+  const echo = spawn(
+    process.execPath,
+    [
+      '-e',
+      "require('net').createServer({ noDelay: true }, (s) => s.on('data', (d) => s.write(d)))" +
+        ".listen(0, '127.0.0.1', function () { console.log(this.address().port); })",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const port = await new Promise<number>((resolve) =>
+      echo.stdout.once('data', (d: Buffer) => resolve(Number(d))),
+    );
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const rtts = new Float64Array(messages);
+    for (let i = 0; i < messages; i++) {
+      const sent = process.hrtime.bigint();
+      socket.write('x'.repeat(150));
+      await new Promise((resolve) => socket.once('data', resolve));
+      rtts[i] = Number(process.hrtime.bigint() - sent) / 1e3;
+      await sleep(10);
+    }
+    socket.destroy();
+    rtts.sort();
+    return { median: percentileSorted(rtts, 50) / 2, p90: percentileSorted(rtts, 90) / 2 };
+  } finally {
+    echo.kill();
   }
 }
 
@@ -259,6 +299,17 @@ export async function benchTruth(durationS = DURATION_S): Promise<BenchFigure[]>
       });
     }
   }
+  const hop = await loopbackHopUs();
+  figures.push({
+    name: 'truth.loopback_hop_one_way',
+    value: hop.median,
+    unit: 'µs',
+    conditions: {
+      what: 'half the round trip to an echo process, a 150-byte message every 10 ms (idle processes wake up for each)',
+      p90_us: Number(hop.p90.toFixed(1)),
+      floor: 'the baseline crosses 2 such hops, the backbone 4: the lab cannot add less than that',
+    },
+  });
   const loadBefore = loadavg()[0] ?? NaN;
   const cpu = await linkCpuAt(1_000, 10);
   figures.push({
