@@ -10,6 +10,7 @@ export const handler = middy<RunEvent, ProvisionSitesResult>()
     const { config, clients } = lambdaCloud();
     return provisionSites(event, {
       cloudFormation: clients.cloudFormation,
+      ec2: clients.ec2,
       stackRoleArn: config.stackRoleArn,
     });
   });

@@ -21,6 +21,11 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceTypeOfferingsCommand,
+  EC2Client,
+  type DescribeInstanceTypeOfferingsCommandInput,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +94,8 @@ export interface FakeCloudOptions {
   uploadRows: number;
   /** Commands (by name, e.g. 'CreateStackCommand') whose first call is throttled. */
   throttleOnce: Set<string>;
+  /** AZ IDs per region that offer an instance type, in EC2's (unsorted) order; by default every type is offered in two zones. */
+  offeredZones: (region: string, instanceType: string) => string[];
 }
 
 interface FakeStack {
@@ -133,6 +140,7 @@ export class FakeCloud {
   readonly cfn = mockClient(CloudFormationClient);
   readonly ssm = mockClient(SSMClient);
   readonly s3 = mockClient(S3Client);
+  readonly ec2 = mockClient(EC2Client);
   private onlineCalls = 0;
   private readonly throttled = new Set<string>();
 
@@ -149,6 +157,7 @@ export class FakeCloud {
       commandOutcome: {},
       uploadRows: 200,
       throttleOnce: new Set(),
+      offeredZones: (region) => [`${region}-az3`, `${region}-az1`],
       ...options,
     };
     this.install();
@@ -169,6 +178,7 @@ export class FakeCloud {
     this.cfn.restore();
     this.ssm.restore();
     this.s3.restore();
+    this.ec2.restore();
   }
 
   private maybeThrottle(command: string): void {
@@ -214,6 +224,7 @@ export class FakeCloud {
       VpcId: `vpc-${role}`,
       VpcCidr: params.VpcCidr ?? '',
       RouteTableId: `rtb-${role}`,
+      AvailabilityZoneId: params.AvailabilityZoneId ?? '',
     };
   }
 
@@ -276,6 +287,17 @@ export class FakeCloud {
   }
 
   private install(): void {
+    this.ec2
+      .on(DescribeInstanceTypeOfferingsCommand)
+      .callsFake(async (input: DescribeInstanceTypeOfferingsCommandInput, getClient) => {
+        const region = await regionOf(getClient);
+        const type = input.Filters?.find((f) => f.Name === 'instance-type')?.Values?.[0] ?? '';
+        return {
+          InstanceTypeOfferings: this.options
+            .offeredZones(region, type)
+            .map((Location) => ({ InstanceType: type, LocationType: 'availability-zone-id', Location })),
+        };
+      });
     this.cfn.on(CreateStackCommand).callsFake(async (input: CreateStackCommandInput, getClient) => {
       this.maybeThrottle('CreateStackCommand');
       const region = await regionOf(getClient);

@@ -22,7 +22,7 @@ describe('site template', () => {
       { id: 'x', startTime: '2026-11-22T00:00:00Z' },
     );
 
-    expect(Object.keys(siteParameters(run, run.sites[0]!)).sort()).toEqual(
+    expect(Object.keys(siteParameters(run, run.sites[0]!, 'euc1-az2')).sort()).toEqual(
       Object.keys(site.Parameters).sort(),
     );
   });

@@ -3,6 +3,7 @@
  * names, parameters, tags, SSM document and parameters, S3 keys) and how each maps what it sees.
  */
 import 'aws-sdk-client-mock-jest';
+import { DescribeInstanceTypeOfferingsCommand } from '@aws-sdk/client-ec2';
 import { CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
@@ -56,6 +57,7 @@ function ready(run: RunPlan): SiteReady[] {
     privateIp: site.role === 'receiver' ? '10.10.0.10' : '10.20.0.10',
     vpcId: `vpc-${site.role}`,
     routeTableId: `rtb-${site.role}`,
+    availabilityZoneId: site.role === 'receiver' ? 'euc1-az2' : 'apne1-az1',
   }));
 }
 
@@ -181,6 +183,8 @@ describe('provisionSites', () => {
         { ParameterKey: 'Role', ParameterValue: 'receiver' },
         { ParameterKey: 'ResourceName', ParameterValue: `feedpath-test-run-${run.runId}-receiver` },
         { ParameterKey: 'VpcCidr', ParameterValue: '10.10.0.0/16' },
+        // The first AZ ID, in sorted order, of those EC2 says offer the type (the fake: az3, az1).
+        { ParameterKey: 'AvailabilityZoneId', ParameterValue: 'eu-central-1-az1' },
         { ParameterKey: 'InstanceType', ParameterValue: 'c7g.large' },
         {
           ParameterKey: 'ImageId',
@@ -215,6 +219,24 @@ describe('provisionSites', () => {
       `eu-central-1/${run.sites[0]?.stackName}`,
       `ap-northeast-1/${run.sites[1]?.stackName}`,
     ]);
+  });
+
+  it('asks EC2 which zones offer the instance type, and refuses a type no zone of the region offers', async () => {
+    const run = plan();
+    const forwarderType = run.sites[1]?.instanceType as string;
+    cloud.options.offeredZones = (region) => (region === 'ap-northeast-1' ? [] : [`${region}-az2`]);
+
+    await expect(provisionSites({ run }, context)).rejects.toMatchObject({
+      name: WorkflowErrorName.invalidInput,
+      message: expect.stringContaining(
+        `instanceType ${forwarderType} is not offered in any availability zone of ap-northeast-1`,
+      ),
+    });
+    expect(cloud.ec2).toHaveReceivedCommandWith(DescribeInstanceTypeOfferingsCommand, {
+      LocationType: 'availability-zone-id',
+      Filters: [{ Name: 'instance-type', Values: [forwarderType] }],
+    });
+    expect(cloud.created).toEqual([]);
   });
 
   it('treats a stack that already exists as created (a retried Task)', async () => {
@@ -266,6 +288,7 @@ describe('describeSites', () => {
           privateIp: '10.10.0.10',
           vpcId: 'vpc-receiver',
           routeTableId: 'rtb-receiver',
+          availabilityZoneId: 'eu-central-1-az1',
         },
       ],
     });

@@ -127,6 +127,7 @@ export class LocalHandlers implements LocalTaskHandlers {
       privateIp: '127.0.0.1',
       vpcId: 'loopback',
       routeTableId: 'loopback',
+      availabilityZoneId: 'loopback',
     }));
     return { ready: true, sites };
   }

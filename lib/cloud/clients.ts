@@ -4,6 +4,7 @@
  * others, so the Lambdas carry a client per region.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -26,6 +27,7 @@ export function regionalClient<C>(create: (region: string) => C): RegionalClient
 /** The clients the workflow's cores take. */
 export interface CloudClients {
   cloudFormation: RegionalClient<CloudFormationClient>;
+  ec2: RegionalClient<EC2Client>;
   ssm: RegionalClient<SSMClient>;
   s3: RegionalClient<S3Client>;
 }
@@ -35,6 +37,7 @@ export function defaultCloudClients(): CloudClients {
   const common = { retryMode: 'standard', maxAttempts: 5 } as const;
   return {
     cloudFormation: regionalClient((region) => new CloudFormationClient({ ...common, region })),
+    ec2: regionalClient((region) => new EC2Client({ ...common, region })),
     ssm: regionalClient((region) => new SSMClient({ ...common, region })),
     s3: regionalClient((region) => new S3Client({ ...common, region })),
   };

@@ -19,6 +19,8 @@ export const siteReadySchema = siteStatusSchema
     privateIp: z.string().min(1),
     vpcId: z.string().min(1),
     routeTableId: z.string().min(1),
+    /** The site's zone by AZ ID (the same physical zone in every account). */
+    availabilityZoneId: z.string().min(1),
   })
   .strict();
 export type SiteReady = z.infer<typeof siteReadySchema>;

@@ -1,10 +1,12 @@
 /** Provision: one CloudFormation stack per site (receiver, forwarder), each in its own region. */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import siteTemplate from '../../cloudformation/site.json';
 import type { RegionalClient } from './clients';
 import { runTags, SITE_CIDRS, type RunPlan, type SitePlan } from './run';
 import { createStack, describeStack, failStack } from './stacks';
 import type { DescribeSitesResult, ProvisionSitesResult, SiteStatus } from './contract';
+import { chooseZone } from './zones';
 
 export const SITE_TEMPLATE_BODY = JSON.stringify(siteTemplate);
 
@@ -16,13 +18,14 @@ export function isArmInstanceType(instanceType: string): boolean {
   return family === 'a1' || /^[a-z]+\d+[a-z-]*g/.test(family);
 }
 
-/** The site stack's parameters. */
-export function siteParameters(run: RunPlan, site: SitePlan): Record<string, string> {
+/** The site stack's parameters; `zoneId` is an AZ ID that offers the site's instance type. */
+export function siteParameters(run: RunPlan, site: SitePlan, zoneId: string): Record<string, string> {
   const receivesBackbone = site.role === 'receiver' && run.backbone;
   return {
     Role: site.role,
     ResourceName: site.stackName,
     VpcCidr: site.cidr,
+    AvailabilityZoneId: zoneId,
     InstanceType: site.instanceType,
     ImageId: `${AMI_PARAMETER}${isArmInstanceType(site.instanceType) ? 'arm64' : 'x86_64'}`,
     BackbonePeerCidr: receivesBackbone ? SITE_CIDRS.forwarder : '',
@@ -38,17 +41,28 @@ export interface StackDeps {
   stackRoleArn: string;
 }
 
-/** ProvisionSites: starts creating every site stack at once (idempotent, for a retried Task). */
+export interface ProvisionDeps extends StackDeps {
+  /** Asked which zones offer the instance type. */
+  ec2: RegionalClient<EC2Client>;
+}
+
+/**
+ * ProvisionSites: starts creating every site stack at once (idempotent, for a retried Task), each in
+ * a zone of its region that offers the instance type.
+ */
 export async function provisionSites(
   { run }: { run: RunPlan },
-  deps: StackDeps,
+  deps: ProvisionDeps,
 ): Promise<ProvisionSitesResult> {
+  const zones = await Promise.all(
+    run.sites.map((site) => chooseZone(deps.ec2(site.region), site.region, site.instanceType)),
+  );
   await Promise.all(
-    run.sites.map((site) =>
+    run.sites.map((site, index) =>
       createStack(deps.cloudFormation(site.region), {
         stackName: site.stackName,
         templateBody: SITE_TEMPLATE_BODY,
-        parameters: siteParameters(run, site),
+        parameters: siteParameters(run, site, zones[index] as string),
         tags: runTags(run, site.role),
         roleArn: deps.stackRoleArn,
         clientRequestToken: `${site.stackName}-create`,
@@ -94,6 +108,7 @@ export async function describeSites(
       privateIp: requiredOutput(view.outputs, 'PrivateIp', site.stackName),
       vpcId: requiredOutput(view.outputs, 'VpcId', site.stackName),
       routeTableId: requiredOutput(view.outputs, 'RouteTableId', site.stackName),
+      availabilityZoneId: requiredOutput(view.outputs, 'AvailabilityZoneId', site.stackName),
     })),
   };
 }
