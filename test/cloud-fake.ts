@@ -26,6 +26,7 @@ import {
   EC2Client,
   type DescribeInstanceTypeOfferingsCommandInput,
 } from '@aws-sdk/client-ec2';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,6 +142,7 @@ export class FakeCloud {
   readonly ssm = mockClient(SSMClient);
   readonly s3 = mockClient(S3Client);
   readonly ec2 = mockClient(EC2Client);
+  readonly sfn = mockClient(SFNClient);
   private onlineCalls = 0;
   private readonly throttled = new Set<string>();
 
@@ -179,6 +181,7 @@ export class FakeCloud {
     this.ssm.restore();
     this.s3.restore();
     this.ec2.restore();
+    this.sfn.restore();
   }
 
   private maybeThrottle(command: string): void {
@@ -287,6 +290,10 @@ export class FakeCloud {
   }
 
   private install(): void {
+    this.sfn.on(StartExecutionCommand).callsFake(async (input: { name?: string }) => ({
+      executionArn: `arn:aws:states:eu-central-1:123456789012:execution:feedpath-test:${input.name ?? 'x'}`,
+      startDate: new Date(),
+    }));
     this.ec2
       .on(DescribeInstanceTypeOfferingsCommand)
       .callsFake(async (input: DescribeInstanceTypeOfferingsCommandInput, getClient) => {

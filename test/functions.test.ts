@@ -22,6 +22,10 @@ import { handler as provisionSites } from '../functions/provision-sites';
 import { handler as startAgent } from '../functions/start-agent';
 import { handler as teardown } from '../functions/teardown';
 import { handler as sweeper } from '../functions/sweeper';
+import { handler as recordExecution } from '../functions/record-execution';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { runWorkflowLocally } from '../cli/workflow';
+import { lambdaHandlers } from './cloud-fake';
 import { agentScript } from '../lib/cloud/agents';
 import { regionalClient } from '../lib/cloud/clients';
 import type { SiteReady } from '../lib/cloud/contract';
@@ -610,6 +614,61 @@ describe('sweeper', () => {
     const result = await sweeper({}, context);
 
     expect(result).toEqual({ deleted: [], deferred: [], failed: [] });
+  });
+});
+
+describe('an execution stopped or timed out', () => {
+  const STATE_MACHINE = 'arn:aws:states:eu-central-1:123456789012:stateMachine:feedpath-test';
+  const ended = (status: string, input: string) => ({
+    source: 'aws.states',
+    'detail-type': 'Step Functions Execution Status Change',
+    detail: {
+      executionArn: EXECUTION.id,
+      stateMachineArn: STATE_MACHINE,
+      name: 'nightly-1',
+      status,
+      startDate: Date.parse(EXECUTION.startTime),
+      stopDate: Date.parse(EXECUTION.startTime) + 600_000,
+      input,
+    },
+  });
+
+  it.each(['ABORTED', 'TIMED_OUT'])(
+    '%s: starts a teardown-only execution with the run plan, which deletes every stack of the run',
+    async (status) => {
+      const run = await prepare({ input: {}, execution: EXECUTION }, context);
+      await provisionSites({ run }, context);
+      expect(cloud.live()).toHaveLength(2);
+
+      await recordExecution(ended(status, '{}'), context);
+
+      const started = cloud.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+      expect(started).toHaveLength(1);
+      expect(started[0]).toMatchObject({ stateMachineArn: STATE_MACHINE, name: `${run.runId}-teardown` });
+      const input = JSON.parse(started[0]?.input ?? '{}') as { teardownOf: Record<string, unknown> };
+      // The plan comes from run.json: the stacks, and never the relay's secret.
+      expect(input.teardownOf).toMatchObject({ runId: run.runId, sites: run.sites, peering: run.peering });
+      expect(input.teardownOf).not.toHaveProperty('backboneToken');
+
+      const teardownOnly = await runWorkflowLocally(input, lambdaHandlers(), {
+        pollWaitMs: 0,
+        runWaitMs: 0,
+        retryIntervalMs: 0,
+      });
+      expect(teardownOnly.lastState).toBe('Succeeded');
+      expect(cloud.live()).toEqual([]);
+
+      // Its own end is no run: no teardown of a teardown, no history record of it.
+      const again = await recordExecution(ended('SUCCEEDED', started[0]?.input ?? ''), context);
+      expect(again).toMatchObject({ cleanup: { action: 'none' }, record: { action: 'ignored' } });
+    },
+  );
+
+  it('starts nothing for a run that ended by itself, or stopped before it created anything', async () => {
+    await recordExecution(ended('FAILED', '{}'), context);
+    await recordExecution(ended('ABORTED', '{}'), context);
+
+    expect(cloud.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 });
 

@@ -16,7 +16,6 @@ import {
   recordExecutionEnd,
   recordFailedRun,
   recordRun,
-  runPrefixFor,
   type ExecutionStatusEvent,
 } from '../lib/history';
 import { LocalFolderStore } from '../lib/store';
@@ -215,7 +214,8 @@ describe('end of a workflow execution', () => {
   it('derives the run id and prefix PrepareRun gave the run', () => {
     const run = plan();
 
-    expect(runPrefixFor(run.runId, new Date(START_MS).toISOString())).toBe(run.prefix);
+    // One function makes the prefix for both (lib/cloud/run.ts runPrefixFor): the UTC start day.
+    expect(run.prefix).toBe(`runs/2026/01/05/${run.runId}/`);
   });
 
   it('records a failed execution as failed, with its error and cause', async () => {

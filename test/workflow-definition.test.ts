@@ -89,9 +89,20 @@ describe('workflow definition', () => {
   });
 
   it('can end before teardown only in PrepareFailed, before anything exists', () => {
-    const ends = [...reachable(definition.StartAt, 'ProvisionSites')].filter(isEnd);
+    const ends = [...reachable('PrepareRun', 'ProvisionSites')].filter(isEnd);
 
     expect(ends).toEqual(['PrepareFailed']);
+  });
+
+  it('routes an input with teardownOf straight to teardown, and any other input to PrepareRun', () => {
+    const route = states[definition.StartAt] as unknown as {
+      Choices: { Variable: string; IsPresent: boolean; Next: string }[];
+      Default: string;
+    };
+
+    expect(route.Choices).toEqual([{ Variable: '$.teardownOf', IsPresent: true, Next: 'TeardownOnly' }]);
+    expect(route.Default).toBe('PrepareRun');
+    expect([...reachable('TeardownOnly', 'TeardownRun')].filter(isEnd)).toEqual([]);
   });
 
   it('catches every error of every Task after PrepareRun into teardown', () => {

@@ -125,7 +125,7 @@ describe('workflow', () => {
     });
     expect(result.cause).toMatch(/durationSeconds/);
     expect(result.cause).toMatch(/colour/);
-    expect(result.states).toEqual(['PrepareRun', 'PrepareFailed']);
+    expect(result.states).toEqual(['PrepareRoute', 'PrepareRun', 'PrepareFailed']);
     expect(cloud.created).toEqual([]);
     expect(cloud.objects.size).toBe(0);
   });
@@ -385,7 +385,7 @@ describe('workflow', () => {
     });
 
     const entered = events.filter((e) => e.type === 'entered');
-    expect(entered[0]).toMatchObject({ state: 'PrepareRun', stage: 'Prepare' });
+    expect(entered[0]).toMatchObject({ state: 'PrepareRoute', stage: 'Prepare' });
     expect([...new Set(entered.map((e) => e.stage))]).toEqual([
       'Prepare',
       'Provision',

@@ -6,6 +6,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 /** A client for a region, memoized. */
@@ -30,6 +31,7 @@ export interface CloudClients {
   ec2: RegionalClient<EC2Client>;
   ssm: RegionalClient<SSMClient>;
   s3: RegionalClient<S3Client>;
+  sfn: RegionalClient<SFNClient>;
 }
 
 /** The default clients: the SDK's credential chain, standard retry mode (throttling backs off). */
@@ -40,5 +42,6 @@ export function defaultCloudClients(): CloudClients {
     ec2: regionalClient((region) => new EC2Client({ ...common, region })),
     ssm: regionalClient((region) => new SSMClient({ ...common, region })),
     s3: regionalClient((region) => new S3Client({ ...common, region })),
+    sfn: regionalClient((region) => new SFNClient({ ...common, region })),
   };
 }

@@ -103,7 +103,6 @@ export function stackNamePrefix(stage: string): string {
 export function planRun(input: ExperimentInput, deployment: Deployment, execution: ExecutionRef): RunPlan {
   const runId = runIdFor(execution);
   const started = new Date(execution.startTime);
-  const date = started.toISOString().slice(0, 10).replaceAll('-', '/');
   const backbone = input.mode !== 'baseline';
   const site = (role: SiteRole, region: string): SitePlan => ({
     role,
@@ -119,7 +118,7 @@ export function planRun(input: ExperimentInput, deployment: Deployment, executio
     stage: deployment.stage,
     bucket: deployment.bucket,
     bucketRegion: deployment.bucketRegion,
-    prefix: `runs/${date}/${runId}/`,
+    prefix: runPrefixFor(runId, execution.startTime),
     startedAt: started.toISOString(),
     expiresAt: new Date(started.getTime() + expirySeconds(input.durationSeconds) * 1000).toISOString(),
     input,
@@ -155,7 +154,12 @@ export function runTags(run: RunPlan, role: string): Array<{ Key: string; Value:
 }
 
 /** Every stack of the run in teardown order: layers deleted one after the other. */
-export function teardownLayers(run: RunPlan): StackRef[][] {
+/** The run's prefix in the bucket: `runs/YYYY/MM/DD/<runId>/` (UTC start day). */
+export function runPrefixFor(runId: string, startTime: string): string {
+  return `runs/${new Date(startTime).toISOString().slice(0, 10).replaceAll('-', '/')}/${runId}/`;
+}
+
+export function teardownLayers(run: Pick<RunPlan, 'sites' | 'peering'>): StackRef[][] {
   const layers: StackRef[][] = [];
   if (run.peering !== null) layers.push([run.peering.accepter, run.peering.requester]);
   layers.push(run.sites.map(({ region, stackName: name }) => ({ region, stackName: name })));

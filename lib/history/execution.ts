@@ -9,7 +9,8 @@
  * (runIdFor, planRun), so no state has to be passed along.
  */
 import { z } from 'zod';
-import { runIdFor } from '../cloud/run';
+import { isTeardownOnly } from '../cloud/cleanup';
+import { runIdFor, runPrefixFor } from '../cloud/run';
 import { readText, type ResultsStore } from '../store';
 import { historyKey } from './record';
 import { readReport, recordFailedRun, recordRun, type RecordRunOptions } from './record-run';
@@ -47,11 +48,6 @@ export interface ExecutionEndResult {
   /** recorded: a record was written; kept: the analysis had recorded it; ignored: not an end, or no report. */
   action: 'recorded' | 'kept' | 'ignored';
   key: string | null;
-}
-
-/** The run's prefix in the bucket, as planRun makes it: `runs/YYYY/MM/DD/<runId>/` (UTC start day). */
-export function runPrefixFor(runId: string, startTime: string): string {
-  return `runs/${new Date(startTime).toISOString().slice(0, 10).replaceAll('-', '/')}/${runId}/`;
 }
 
 function parseObject(text: string | null | undefined): Record<string, unknown> | null {
@@ -94,7 +90,8 @@ export async function recordExecutionEnd(
   const startTime = new Date(detail.startDate).toISOString();
   const runId = runIdFor({ id: detail.executionArn, startTime });
   const prefix = runPrefixFor(runId, startTime);
-  if (!(ENDED_STATUSES as readonly string[]).includes(detail.status))
+  // A teardown-only execution (lib/cloud/cleanup.ts) cleans up a run recorded by its own end.
+  if (!(ENDED_STATUSES as readonly string[]).includes(detail.status) || isTeardownOnly(detail.input))
     return { runId, status: detail.status, action: 'ignored', key: null };
 
   if (detail.status === 'SUCCEEDED') {
