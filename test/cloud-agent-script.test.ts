@@ -89,10 +89,14 @@ beforeEach(() => {
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const TOKEN = 'relay-token-of-this-run-0123456789';
+
 function stage(prefix: string): string {
   const bundle = join(s3, 'results', prefix, 'agents', 'receiver.js');
   mkdirSync(join(bundle, '..'), { recursive: true });
   writeFileSync(bundle, '// receiver bundle\n');
+  mkdirSync(join(s3, 'results', prefix, 'secret'), { recursive: true });
+  writeFileSync(join(s3, 'results', prefix, 'secret', 'relay-token'), TOKEN);
   return join(s3, 'results', prefix);
 }
 
@@ -109,7 +113,8 @@ describe('agent run script', () => {
     expect(readFileSync(join(work, 'args.txt'), 'utf8').trim()).toBe(
       `${AGENT_NODE_FLAGS.join(' ')} agent.js --config config.json`,
     );
-    expect(readFileSync(join(work, 'token.txt'), 'utf8').trim()).toBe(run.backboneToken);
+    expect(readFileSync(join(work, 'token.txt'), 'utf8').trim()).toBe(TOKEN);
+    expect(existsSync(join(work, 'relay-token'))).toBe(false);
     expect(JSON.parse(readFileSync(join(work, 'config.json'), 'utf8'))).toEqual({
       mode: 'baseline',
       outDir: 'out',

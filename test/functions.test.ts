@@ -121,11 +121,18 @@ describe('prepare', () => {
     expect(keys).toEqual([
       `${BUCKET}/${run.prefix}input.json`,
       `${BUCKET}/${run.prefix}run.json`,
+      `${BUCKET}/${run.prefix}secret/relay-token`,
       `${BUCKET}/${run.prefix}agents/receiver.js`,
       `${BUCKET}/${run.prefix}agents/forwarder.js`,
     ]);
     expect(JSON.parse(cloud.objects.get(`${BUCKET}/${run.prefix}input.json`)!.toString())).toEqual(run.input);
-    expect(cloud.objects.get(`${BUCKET}/${run.prefix}run.json`)!.toString()).not.toContain(run.backboneToken);
+    // The relay token: a fresh secret in the bucket, and nowhere in the plan (the workflow's state).
+    const token = cloud.objects.get(`${BUCKET}/${run.prefix}secret/relay-token`)!.toString();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(JSON.stringify(run)).not.toContain(token);
+    expect(cloud.objects.get(`${BUCKET}/${run.prefix}run.json`)!.toString()).not.toContain(token);
+    const other = await prepare({ input: {}, execution: { ...EXECUTION, id: `${EXECUTION.id}-2` } }, context);
+    expect(cloud.objects.get(`${BUCKET}/${other.prefix}secret/relay-token`)!.toString()).not.toBe(token);
     expect(cloud.objects.get(`${BUCKET}/${run.prefix}agents/receiver.js`)!.toString()).toBe(
       '// receiver agent bundle\n',
     );
@@ -434,9 +441,14 @@ describe('startAgent', () => {
       host: '0.0.0.0',
       port: 9100,
     });
-    expect(commands.join('\n')).toContain(
-      `FEEDPATH_RELAY_TOKEN='${run.backboneToken}' timeout --kill-after=30 600 node-22 ${AGENT_NODE_FLAGS.join(' ')} agent.js`,
+    // The token is fetched from the bucket by the instance: the command carries only its key.
+    expect(commands).toContain(
+      `aws s3 cp --only-show-errors --region "$REGION" 's3://${BUCKET}/${run.prefix}secret/relay-token' relay-token || { echo "feedpath: cannot fetch the relay token" >&2; exit 1; }`,
     );
+    expect(commands.join('\n')).toContain(
+      `timeout --kill-after=30 600 node-22 ${AGENT_NODE_FLAGS.join(' ')} agent.js`,
+    );
+    expect(commands.join('\n')).not.toMatch(/FEEDPATH_RELAY_TOKEN=['"A-Za-z0-9_-]{20,}/);
   });
 
   it('finds the command a retried Task already sent instead of starting the agent twice', async () => {

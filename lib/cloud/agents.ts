@@ -12,6 +12,7 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { randomBytes } from 'node:crypto';
 import { AGENT_NODE_FLAGS } from '../node-flags';
 import type { RegionalClient } from './clients';
 import type {
@@ -43,6 +44,21 @@ export const COMMAND_DELIVERY_TIMEOUT_SECONDS = 600;
 /** The key of an agent's bundle (staged by PrepareRun), relative to the bucket. */
 export function agentBundleKey(run: Pick<RunPlan, 'prefix'>, role: SiteRole): string {
   return `${run.prefix}agents/${role}.js`;
+}
+
+/**
+ * Where PrepareRun puts the run's relay token (the secret the forwarder presents to the receiver):
+ * an object in the encrypted bucket that the run's instances read at start, so the token is never
+ * in the workflow's state (execution history), the SSM command's parameters or a log. A new token
+ * is drawn for every run.
+ */
+export function relayTokenKey(run: Pick<RunPlan, 'prefix'>): string {
+  return `${run.prefix}secret/relay-token`;
+}
+
+/** A new relay token: 24 random bytes, base64url. */
+export function newRelayToken(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 /** The comment that identifies a run's command for an agent (how a retried start finds it). */
@@ -146,7 +162,10 @@ export function agentScript({ run, role, config }: AgentScriptOptions): string[]
     'FEEDPATH_CONFIG',
     'aws s3 cp --only-show-errors --region "$REGION" "s3://$BUCKET/${PREFIX}agents/$ROLE.js" agent.js || { echo "feedpath: cannot fetch the $ROLE agent bundle" >&2; exit 1; }',
     'CLOCK_START=$(tracking start)',
-    `FEEDPATH_RELAY_TOKEN=${shellQuote(run.backboneToken)} timeout --kill-after=30 ${timeout} node-22 ${AGENT_NODE_FLAGS.join(' ')} agent.js --config config.json > "out/logs/$ROLE.events.jsonl" 2> "out/logs/$ROLE.stderr.log"`,
+    // The relay token comes from the bucket (relayTokenKey), never from the command's parameters.
+    `aws s3 cp --only-show-errors --region "$REGION" ${shellQuote(`s3://${run.bucket}/${relayTokenKey(run)}`)} relay-token || { echo "feedpath: cannot fetch the relay token" >&2; exit 1; }`,
+    'FEEDPATH_RELAY_TOKEN=$(cat relay-token) && rm -f relay-token && export FEEDPATH_RELAY_TOKEN',
+    `timeout --kill-after=30 ${timeout} node-22 ${AGENT_NODE_FLAGS.join(' ')} agent.js --config config.json > "out/logs/$ROLE.events.jsonl" 2> "out/logs/$ROLE.stderr.log"`,
     'RC=$?',
     'upload',
     'tail -n 20 "out/logs/$ROLE.stderr.log" >&2',

@@ -16,8 +16,8 @@ import { runIdFor, runPlanSchema, runPrefixFor } from './run';
 /** Statuses whose execution could not tear its run down itself. */
 const STOPPED = new Set(['ABORTED', 'TIMED_OUT']);
 
-/** The plan in run.json (which never holds the relay's secret), as the teardown takes it. */
-const storedPlanSchema = runPlanSchema.partial({ backboneToken: true }).strip();
+/** The plan in run.json, as the teardown takes it (run.json may add an outcome: stripped). */
+const storedPlanSchema = runPlanSchema.strip();
 
 /** The input of a teardown-only execution. */
 export const teardownOnlyInputSchema = z.object({ teardownOf: storedPlanSchema, reason: z.string() });

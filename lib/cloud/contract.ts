@@ -33,13 +33,6 @@ export type PrepareEvent = z.infer<typeof prepareEventSchema>;
 export const runEventSchema = z.object({ run: runPlanSchema }).strict();
 export type RunEvent = z.infer<typeof runEventSchema>;
 
-/**
- * TeardownRun: the run plan, with or without the relay's secret — a teardown-only execution gets
- * the plan from run.json, which never holds it (and teardown needs only the stacks).
- */
-export const teardownEventSchema = z.object({ run: runPlanSchema.partial({ backboneToken: true }) }).strict();
-export type TeardownEvent = z.infer<typeof teardownEventSchema>;
-
 /** ConnectSites, ConnectAgents. */
 export const sitesEventSchema = z
   .object({ run: runPlanSchema, sites: z.array(siteReadySchema).min(1) })

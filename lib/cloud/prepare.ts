@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatRunFile, RUN_FILE } from '../run-file';
 import type { ResultsStore } from '../store';
-import { agentBundleKey } from './agents';
+import { agentBundleKey, newRelayToken, relayTokenKey } from './agents';
 import type { PrepareEvent } from './contract';
 import { parseExperimentInput } from './input';
 import { planRun, type Deployment, type RunPlan, type SiteRole } from './run';
@@ -36,12 +36,6 @@ export function agentBundleReader(dir: string): (role: SiteRole) => Promise<Uint
   };
 }
 
-/** The run plan as written to `run.json`: everything but the relay's secret. */
-export function publicRun(run: RunPlan): Omit<RunPlan, 'backboneToken'> {
-  const { backboneToken: _secret, ...rest } = run;
-  return rest;
-}
-
 /** PrepareRun: validates, plans, and stages the run's files. */
 export async function prepareRun(event: PrepareEvent, deps: PrepareDeps): Promise<RunPlan> {
   const input = parseExperimentInput(event.input, deps.regions);
@@ -49,7 +43,9 @@ export async function prepareRun(event: PrepareEvent, deps: PrepareDeps): Promis
   const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
   await deps.store.write(`${run.prefix}input.json`, json(input), 'application/json');
   // run.json through its one schema (lib/run-file.ts): the analysis and the history read it back.
-  await deps.store.write(`${run.prefix}${RUN_FILE}`, formatRunFile(publicRun(run)), 'application/json');
+  await deps.store.write(`${run.prefix}${RUN_FILE}`, formatRunFile(run), 'application/json');
+  // A new secret per run, kept out of the plan (and so out of the execution's history).
+  await deps.store.write(relayTokenKey(run), newRelayToken(), 'text/plain');
   if (deps.agentBundle !== undefined) {
     for (const site of run.sites) {
       await deps.store.write(

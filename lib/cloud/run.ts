@@ -3,7 +3,7 @@
  * to find (or delete) a resource is derived here, once, so that teardown never depends on how far
  * provisioning got: stack names are a function of the run id.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { experimentSchema, type ExperimentInput } from './input';
 import { expirySeconds } from './limits';
@@ -55,8 +55,6 @@ export const runPlanSchema = z
     /** Peering stacks, deleted before the sites: requester (forwarder region) and accepter routes. */
     peering: z.object({ requester: stackRefSchema, accepter: stackRefSchema }).strict().nullable(),
     backbonePort: z.number().int(),
-    /** Shared secret the forwarder presents to the receiver. */
-    backboneToken: z.string().min(16),
   })
   .strict();
 export type RunPlan = z.infer<typeof runPlanSchema>;
@@ -137,7 +135,6 @@ export function planRun(input: ExperimentInput, deployment: Deployment, executio
         }
       : null,
     backbonePort: BACKBONE_PORT,
-    backboneToken: randomBytes(24).toString('base64url'),
   };
 }
 

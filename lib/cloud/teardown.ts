@@ -7,7 +7,7 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { RegionalClient } from './clients';
-import type { TeardownEvent, TeardownResult } from './contract';
+import type { RunEvent, TeardownResult } from './contract';
 import { TeardownFailedError } from './errors';
 import { teardownLayers, type StackRef } from './run';
 import { deleteStack, describeStack } from './stacks';
@@ -38,7 +38,7 @@ async function advanceDeletion(deps: TeardownDeps, stack: StackRef): Promise<'go
  * must not keep the others, and their instances, alive. The refusals are raised together after
  * that, naming each stack and its reason, so the workflow retries and finally reports them all.
  */
-export async function teardownRun({ run }: TeardownEvent, deps: TeardownDeps): Promise<TeardownResult> {
+export async function teardownRun({ run }: RunEvent, deps: TeardownDeps): Promise<TeardownResult> {
   const layers = teardownLayers(run);
   const deleted: string[] = [];
   for (const [index, layer] of layers.entries()) {
