@@ -11,6 +11,7 @@ export const handler = middy<RunEvent, ProvisionSitesResult>()
     return provisionSites(event, {
       cloudFormation: clients.cloudFormation,
       ec2: clients.ec2,
+      instanceBoundaryArn: config.instanceBoundaryArn,
       stackRoleArn: config.stackRoleArn,
     });
   });

@@ -52,6 +52,7 @@ export const TEST_ENV = {
   AWS_REGION: 'eu-central-1',
   FEEDPATH_REGIONS: 'ap-northeast-1,eu-central-1,us-east-1',
   FEEDPATH_STACK_ROLE_ARN: 'arn:aws:iam::123456789012:role/feedpath-test-stacks',
+  FEEDPATH_INSTANCE_BOUNDARY_ARN: 'arn:aws:iam::123456789012:policy/feedpath-test-run-instance-boundary',
   AWS_ACCESS_KEY_ID: 'AKIDFAKE',
   AWS_SECRET_ACCESS_KEY: 'fake',
 } as const;

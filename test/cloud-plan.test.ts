@@ -73,7 +73,9 @@ describe('run plan', () => {
     expect(run.sites.map((s) => s.role)).toEqual(['receiver']);
     expect(run.peering).toBeNull();
     expect(teardownLayers(run)).toEqual([[{ region: 'eu-central-1', stackName: run.sites[0]?.stackName }]]);
-    expect(siteParameters(run, run.sites[0]!, 'euc1-az2').BackbonePeerCidr).toBe('');
+    expect(
+      siteParameters(run, run.sites[0]!, { zoneId: 'euc1-az2', boundaryArn: 'arn:b' }).BackbonePeerCidr,
+    ).toBe('');
   });
 
   it('lets the sweeper take a run’s stacks only after its execution has surely ended', () => {

@@ -22,9 +22,9 @@ describe('site template', () => {
       { id: 'x', startTime: '2026-11-22T00:00:00Z' },
     );
 
-    expect(Object.keys(siteParameters(run, run.sites[0]!, 'euc1-az2')).sort()).toEqual(
-      Object.keys(site.Parameters).sort(),
-    );
+    expect(
+      Object.keys(siteParameters(run, run.sites[0]!, { zoneId: 'euc1-az2', boundaryArn: 'arn:b' })).sort(),
+    ).toEqual(Object.keys(site.Parameters).sort());
   });
 
   it('runs Amazon Linux 2023 from the public SSM parameter, IMDSv2 only, no key pair', () => {
@@ -72,6 +72,12 @@ describe('site template', () => {
     expect(userData).toContain('server 169.254.169.123 prefer iburst');
     expect(userData.indexOf('node-22 --version')).toBeLessThan(userData.indexOf('signal 0'));
     expect(resources.Instance?.CreationPolicy).toEqual({ ResourceSignal: { Count: 1, Timeout: 'PT15M' } });
+  });
+
+  it('gives the instance role the permissions boundary it is handed (the only way its stack may create it)', () => {
+    expect(resources.InstanceRole?.Properties).toMatchObject({
+      PermissionsBoundary: { Ref: 'InstanceRoleBoundaryArn' },
+    });
   });
 
   it('lets the instance read and write its own run’s files only, and be managed by SSM', () => {

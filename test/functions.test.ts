@@ -205,6 +205,7 @@ describe('provisionSites', () => {
         { ParameterKey: 'BackbonePort', ParameterValue: '9100' },
         { ParameterKey: 'ResultsBucket', ParameterValue: BUCKET },
         { ParameterKey: 'RunPrefix', ParameterValue: run.prefix },
+        { ParameterKey: 'InstanceRoleBoundaryArn', ParameterValue: TEST_ENV.FEEDPATH_INSTANCE_BOUNDARY_ARN },
       ],
       Tags: [
         { Key: 'feedpath:run', Value: run.runId },

@@ -114,6 +114,42 @@ describe('serverless package', () => {
     expect(invoke?.Resource).toEqual(workflowFunctions.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })));
   });
 
+  it('lets the CloudFormation role tag only at creation or its own stage, and make roles only with the run boundary', () => {
+    type Statement = {
+      Sid?: string;
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+    };
+    const statements = (
+      (resources.CloudFormationRole as Resource).Properties.Policies as Array<{
+        PolicyDocument: { Statement: Statement[] };
+      }>
+    ).flatMap((p) => p.PolicyDocument.Statement);
+    const granting = (action: string) =>
+      statements.filter((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]).includes(action));
+
+    // Tagging: never without a condition (a stage tag on any resource would make it deletable).
+    expect(granting('ec2:CreateTags').map((st) => st.Condition)).toEqual([
+      { StringEquals: { 'ec2:CreateAction': expect.arrayContaining(['CreateVpc', 'RunInstances']) } },
+      { StringEquals: { 'aws:ResourceTag/feedpath:stage': 'ci' } },
+    ]);
+    // Roles: created, given policies or attached only with the run instance boundary.
+    const boundary = { Ref: 'RunInstanceBoundary' };
+    for (const action of ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy']) {
+      expect(granting(action).map((st) => st.Condition?.StringEquals?.['iam:PermissionsBoundary'])).toEqual([
+        boundary,
+      ]);
+    }
+    expect(resources.RunInstanceBoundary?.Type).toBe('AWS::IAM::ManagedPolicy');
+    // Every destructive EC2 action needs the stage's tag.
+    for (const st of statements) {
+      const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+      if (actions.some((a) => /^ec2:(Delete|Terminate|Detach|Disassociate|Revoke)/.test(a)))
+        expect(st.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/feedpath:stage': 'ci' } });
+    }
+  });
+
   it('schedules the workflow but leaves the schedule disabled by default', () => {
     const rules = ofType('AWS::Events::Rule').map(
       ([, r]) => r.Properties as { State: string; Targets: Array<{ Arn: unknown; Input?: string }> },

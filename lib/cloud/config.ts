@@ -12,11 +12,14 @@ const envSchema = z.object({
   FEEDPATH_REGIONS: z.string().min(1),
   /** The role CloudFormation assumes to create and delete the run stacks. */
   FEEDPATH_STACK_ROLE_ARN: z.string().startsWith('arn:'),
+  /** The permissions boundary every run's instance role must carry (cloudformation/iam.yml). */
+  FEEDPATH_INSTANCE_BOUNDARY_ARN: z.string().startsWith('arn:'),
 });
 
 export interface CloudConfig extends Deployment {
   regions: string[];
   stackRoleArn: string;
+  instanceBoundaryArn: string;
 }
 
 /** Parses the environment, naming a missing or bad variable (a deployment bug, not user input). */
@@ -32,5 +35,6 @@ export function cloudConfigFromEnv(env: Record<string, string | undefined> = pro
       .map((r) => r.trim())
       .filter((r) => r !== ''),
     stackRoleArn: e.FEEDPATH_STACK_ROLE_ARN,
+    instanceBoundaryArn: e.FEEDPATH_INSTANCE_BOUNDARY_ARN,
   };
 }

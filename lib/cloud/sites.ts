@@ -18,8 +18,15 @@ export function isArmInstanceType(instanceType: string): boolean {
   return family === 'a1' || /^[a-z]+\d+[a-z-]*g/.test(family);
 }
 
-/** The site stack's parameters; `zoneId` is an AZ ID that offers the site's instance type. */
-export function siteParameters(run: RunPlan, site: SitePlan, zoneId: string): Record<string, string> {
+/**
+ * The site stack's parameters: `zoneId` is an AZ ID that offers the site's instance type,
+ * `boundaryArn` the permissions boundary its instance role must carry.
+ */
+export function siteParameters(
+  run: RunPlan,
+  site: SitePlan,
+  { zoneId, boundaryArn }: { zoneId: string; boundaryArn: string },
+): Record<string, string> {
   const receivesBackbone = site.role === 'receiver' && run.backbone;
   return {
     Role: site.role,
@@ -32,6 +39,7 @@ export function siteParameters(run: RunPlan, site: SitePlan, zoneId: string): Re
     BackbonePort: String(run.backbonePort),
     ResultsBucket: run.bucket,
     RunPrefix: run.prefix,
+    InstanceRoleBoundaryArn: boundaryArn,
   };
 }
 
@@ -44,6 +52,8 @@ export interface StackDeps {
 export interface ProvisionDeps extends StackDeps {
   /** Asked which zones offer the instance type. */
   ec2: RegionalClient<EC2Client>;
+  /** The permissions boundary of every run's instance role. */
+  instanceBoundaryArn: string;
 }
 
 /**
@@ -62,7 +72,10 @@ export async function provisionSites(
       createStack(deps.cloudFormation(site.region), {
         stackName: site.stackName,
         templateBody: SITE_TEMPLATE_BODY,
-        parameters: siteParameters(run, site, zones[index] as string),
+        parameters: siteParameters(run, site, {
+          zoneId: zones[index] as string,
+          boundaryArn: deps.instanceBoundaryArn,
+        }),
         tags: runTags(run, site.role),
         roleArn: deps.stackRoleArn,
         clientRequestToken: `${site.stackName}-create`,
