@@ -194,6 +194,7 @@ describe('provisionSites', () => {
         { ParameterKey: 'Role', ParameterValue: 'receiver' },
         { ParameterKey: 'ResourceName', ParameterValue: `feedpath-test-run-${run.runId}-receiver` },
         { ParameterKey: 'VpcCidr', ParameterValue: '10.10.0.0/16' },
+        { ParameterKey: 'SubnetCidr', ParameterValue: '10.10.0.0/24' },
         // The first AZ ID, in sorted order, of those EC2 says offer the type (the fake: az3, az1).
         { ParameterKey: 'AvailabilityZoneId', ParameterValue: 'eu-central-1-az1' },
         { ParameterKey: 'InstanceType', ParameterValue: 'c7g.large' },

@@ -32,6 +32,9 @@ export function siteParameters(
     Role: site.role,
     ResourceName: site.stackName,
     VpcCidr: site.cidr,
+    // The first /24 of the VPC, computed here rather than with Fn::Cidr in the template: the same
+    // range on AWS, and a template an AWS emulator without Fn::Cidr (moto) can run too.
+    SubnetCidr: site.cidr.replace(/\.0\.0\/16$/, '.0.0/24'),
     AvailabilityZoneId: zoneId,
     InstanceType: site.instanceType,
     ImageId: `${AMI_PARAMETER}${isArmInstanceType(site.instanceType) ? 'arm64' : 'x86_64'}`,
