@@ -1,0 +1,405 @@
+/**
+ * The workflow against moto, an AWS emulator we did not write: the real definition in the local
+ * interpreter, the real Lambda handlers, their SDK clients pointed (AWS_ENDPOINT_URL) at a
+ * `moto_server` on loopback behind a small proxy (test/moto-shim.ts) that answers what moto lacks
+ * and injects faults. Each case asserts where the execution ended and which stacks are left.
+ */
+import {
+  CloudFormationClient,
+  DeleteStackCommand,
+  ListStacksCommand,
+  type StackSummary,
+} from '@aws-sdk/client-cloudformation';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { runWorkflowLocally, type LocalTaskHandlers, type LocalWorkflowOptions } from '../cli/workflow';
+import { WorkflowErrorName } from '../lib/cloud/errors';
+import { lambdaCloud, resetLambdaCloud } from '../lib/cloud/lambda';
+import { POLL } from '../lib/cloud/limits';
+import type { RunEvent } from '../lib/cloud/contract';
+import { stackNamePrefix } from '../lib/cloud/run';
+import { sweepExpiredStacks } from '../lib/cloud/sweeper';
+import { lambdaHandlers, TEST_ENV, useLambdaEnvironment } from './cloud-fake';
+import { motoAvailable, MotoShim } from './moto-shim';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { handler as prepare } from '../functions/prepare';
+import { handler as provisionSites } from '../functions/provision-sites';
+import { handler as recordExecution } from '../functions/record-execution';
+import { projectRoot } from '../lib/paths';
+
+const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Parameters<typeof prepare>[1];
+
+const FAST: LocalWorkflowOptions = { pollWaitMs: 0, runWaitMs: 0, retryIntervalMs: 0 };
+const BUCKET = TEST_ENV.FEEDPATH_BUCKET;
+const REGION: string = TEST_ENV.AWS_REGION;
+const STACK_ROLE = TEST_ENV.FEEDPATH_STACK_ROLE_ARN.split('/')[1] as string;
+/** Both sites in one region: moto ignores PeerRegion, so a peering across regions cannot work there. */
+const PAIRED_HERE = { mode: 'paired', forwarderRegion: REGION, receiverRegion: REGION, durationSeconds: 60 };
+const BASELINE = { mode: 'baseline', durationSeconds: 60 };
+
+const available = motoAvailable();
+if (!available) console.log('moto.test.ts skipped: moto_server is not on PATH (pip install "moto[server]")');
+const describeMoto = available ? describe : describe.skip;
+
+let shim: MotoShim;
+let savedEnv: NodeJS.ProcessEnv;
+
+function motoClient<C>(Client: new (config: object) => C, region: string = REGION): C {
+  return new Client({ region, endpoint: shim.motoEndpoint, forcePathStyle: true });
+}
+
+/** The stage's stacks CloudFormation still knows (not DELETE_COMPLETE) in the deployment's regions. */
+async function stacksLeft(): Promise<string[]> {
+  const left: string[] = [];
+  for (const region of TEST_ENV.FEEDPATH_REGIONS.split(',')) {
+    const client = motoClient(CloudFormationClient, region);
+    const summaries: StackSummary[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListStacksCommand({ NextToken: token }));
+      summaries.push(...(page.StackSummaries ?? []));
+      token = page.NextToken;
+    } while (token !== undefined);
+    for (const s of summaries) {
+      if (s.StackStatus !== 'DELETE_COMPLETE' && s.StackName?.startsWith(stackNamePrefix('test')))
+        left.push(`${region}/${s.StackName}`);
+    }
+    client.destroy();
+  }
+  return left.sort();
+}
+
+/** Instances moto's EC2 still runs in the deployment's regions, as `region/id`. */
+async function instancesRunning(): Promise<string[]> {
+  const running: string[] = [];
+  for (const region of TEST_ENV.FEEDPATH_REGIONS.split(',')) {
+    const ec2 = motoClient(EC2Client, region);
+    const { Reservations } = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }],
+      }),
+    );
+    for (const r of Reservations ?? [])
+      for (const i of r.Instances ?? []) running.push(`${region}/${i.InstanceId}`);
+    ec2.destroy();
+  }
+  return running.sort();
+}
+
+/** IAM roles besides the deployment's own (a run's instance roles). */
+async function runRoles(): Promise<string[]> {
+  const iam = motoClient(IAMClient, 'us-east-1');
+  const { Roles } = await iam.send(new ListRolesCommand({}));
+  iam.destroy();
+  return (Roles ?? []).map((r) => r.RoleName ?? '').filter((name) => name !== STACK_ROLE);
+}
+
+/** Neither stacks, nor instances, nor instance roles of a run are left. */
+async function expectNothingLeft(): Promise<void> {
+  expect({
+    stacks: await stacksLeft(),
+    instances: await instancesRunning(),
+    roles: await runRoles(),
+  }).toEqual({
+    stacks: [],
+    instances: [],
+    roles: [],
+  });
+}
+
+/** What the deployment has before any run: the bucket, the stack role and the instance boundary. */
+async function deploy(): Promise<void> {
+  const s3 = motoClient(S3Client);
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: BUCKET,
+      CreateBucketConfiguration: { LocationConstraint: TEST_ENV.AWS_REGION },
+    }),
+  );
+  const iam = motoClient(IAMClient, 'us-east-1');
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: STACK_ROLE,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'cloudformation.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      }),
+    }),
+  );
+  const { Policy } = await iam.send(
+    new CreatePolicyCommand({
+      PolicyName: 'feedpath-test-run-instance-boundary',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+      }),
+    }),
+  );
+  expect(Policy?.Arn).toBe(TEST_ENV.FEEDPATH_INSTANCE_BOUNDARY_ARN);
+  s3.destroy();
+  iam.destroy();
+}
+
+/** The Lambda handlers, with `before` run ahead of the named one (a fault injected into a Task state). */
+function withBefore<K extends keyof LocalTaskHandlers>(
+  fn: K,
+  before: (event: Parameters<LocalTaskHandlers[K]>[0]) => Promise<void>,
+): LocalTaskHandlers {
+  const handlers = lambdaHandlers();
+  const original = handlers[fn].bind(handlers) as (event: unknown) => Promise<unknown>;
+  (handlers as unknown as Record<string, (event: unknown) => Promise<unknown>>)[fn] = async (event) => {
+    await before(event as Parameters<LocalTaskHandlers[K]>[0]);
+    return original(event);
+  };
+  return handlers;
+}
+
+function endedAfterTeardown(result: { states: string[]; lastState: string }): void {
+  expect(result.states).toContain('TeardownRun');
+  expect(result.lastState).toBe('Failed');
+}
+
+describeMoto('the workflow against moto', () => {
+  beforeAll(async () => {
+    savedEnv = { ...process.env };
+    shim = await MotoShim.start(BUCKET);
+    useLambdaEnvironment();
+    process.env.AWS_ENDPOINT_URL = shim.endpoint;
+    resetLambdaCloud();
+    // The Lambdas log their progress for CloudWatch, and the analysis its EMF metrics on stdout.
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const write = process.stdout.write.bind(process.stdout) as (chunk: unknown) => boolean;
+    jest
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: unknown) => String(chunk).startsWith('{"_aws"') || write(chunk));
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    resetLambdaCloud();
+    jest.restoreAllMocks();
+    await shim?.stop();
+  });
+
+  beforeEach(async () => {
+    await shim.reset();
+    resetLambdaCloud();
+    await deploy();
+  });
+
+  it('runs a baseline experiment to the report in the bucket and deletes its stack', async () => {
+    const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
+
+    expect({ status: result.status, lastState: result.lastState, error: result.error }).toEqual({
+      status: 'SUCCEEDED',
+      lastState: 'Succeeded',
+      error: undefined,
+    });
+    const output = result.output as { report: { json: string } };
+    const s3 = motoClient(S3Client);
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: output.report.json })),
+    ).resolves.toEqual(expect.objectContaining({ ContentLength: expect.any(Number) }));
+    s3.destroy();
+    await expectNothingLeft();
+  });
+
+  it('runs a paired experiment with both sites in one region, peering included, and deletes all four stacks', async () => {
+    const result = await runWorkflowLocally(PAIRED_HERE, lambdaHandlers(), FAST);
+
+    expect({ lastState: result.lastState, error: result.error, cause: result.cause }).toEqual({
+      lastState: 'Succeeded',
+      error: undefined,
+      cause: undefined,
+    });
+    expect(result.states).toContain('ConnectSites');
+    expect(result.states).toContain('RunForwarder');
+    await expectNothingLeft();
+  });
+
+  it('tears down when a site stack is deleted out of band while it is described', async () => {
+    const handlers = withBefore('describeSites', async ({ run }: RunEvent) => {
+      const cfn = new CloudFormationClient({ region: REGION, endpoint: shim.endpoint });
+      await cfn.send(new DeleteStackCommand({ StackName: run.sites[0]?.stackName }));
+      cfn.destroy();
+    });
+
+    const result = await runWorkflowLocally(BASELINE, handlers, FAST);
+
+    expect(result.error).toBe(WorkflowErrorName.stackFailed);
+    expect(result.cause).toMatch(/feedpath-test-run-.*-receiver \(eu-central-1\) is DELETE_COMPLETE/);
+    endedAfterTeardown(result);
+    await expectNothingLeft();
+  });
+
+  it('tears down when SSM refuses to send the agent command', async () => {
+    shim.faults.refuseSendCommand = true;
+
+    const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
+
+    expect(result.error).toBe('AccessDeniedException');
+    expect(result.states[result.states.indexOf('RunReceiver') + 1]).toBe('TeardownRun');
+    endedAfterTeardown(result);
+    await expectNothingLeft();
+  });
+
+  it('tears down when the agent command fails', async () => {
+    shim.faults.failedAgent = 'receiver';
+
+    const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
+
+    expect(result.error).toBe(WorkflowErrorName.agentFailed);
+    expect(result.cause).toMatch(/receiver agent .* ended Failed \(exit 2\): receiver: FP_BAD_CONFIG/);
+    endedAfterTeardown(result);
+    await expectNothingLeft();
+  });
+
+  it('gives up on instances that never come online in SSM, and tears down', async () => {
+    shim.faults.neverOnline = true;
+
+    const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
+
+    expect(result.error).toBe(WorkflowErrorName.agentsOffline);
+    expect(result.cause).toMatch(/ConnectionLost/);
+    expect(result.states.filter((s) => s === 'ConnectAgents')).toHaveLength(POLL.agentsOnline.maxPolls + 1);
+    expect(shim.commands.size).toBe(0);
+    endedAfterTeardown(result);
+    await expectNothingLeft();
+  });
+
+  it('tears down when the agents upload nothing to analyze', async () => {
+    shim.faults.nothingUploaded = true;
+
+    const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
+
+    expect(result.error).toBe(WorkflowErrorName.analysisFailed);
+    expect(result.states[result.states.indexOf('AnalyzeResults') + 1]).toBe('TeardownRun');
+    endedAfterTeardown(result);
+    await expectNothingLeft();
+  });
+
+  it('deletes every other stack when DeleteStack is refused for one, and names it', async () => {
+    shim.faults.refuseDelete = ['-receiver'];
+
+    const result = await runWorkflowLocally(PAIRED_HERE, lambdaHandlers(), FAST);
+
+    expect({ lastState: result.lastState, error: result.error }).toEqual({
+      lastState: 'TeardownFailed',
+      error: WorkflowErrorName.teardownFailed,
+    });
+    expect(result.cause).toMatch(
+      /refused to delete 1 stack\(s\): feedpath-test-run-.*-receiver \(eu-central-1\): AccessDenied/,
+    );
+    const left = await stacksLeft();
+    expect(left).toEqual([expect.stringMatching(/^eu-central-1\/feedpath-test-run-.*-receiver$/)]);
+    // What the refused stack still holds: its instance, and its role with the permissions boundary.
+    const receiver = left[0]?.split('/')[1] ?? '';
+    expect(await instancesRunning()).toHaveLength(1);
+    expect(await runRoles()).toEqual([receiver]);
+    const iam = motoClient(IAMClient, 'us-east-1');
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: receiver }));
+    iam.destroy();
+    expect(Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(TEST_ENV.FEEDPATH_INSTANCE_BOUNDARY_ARN);
+  });
+
+  it('sweeps every other stack when one region cannot be listed and one stack refuses deletion', async () => {
+    // Two runs whose teardown never starts: a paired one here and a baseline one in Tokyo.
+    const noTeardown = withBefore('teardown', () => Promise.reject(new Error('teardown unavailable')));
+    await runWorkflowLocally(PAIRED_HERE, noTeardown, FAST);
+    await runWorkflowLocally({ ...BASELINE, receiverRegion: 'ap-northeast-1' }, noTeardown, FAST);
+    const before = await stacksLeft();
+    expect(before).toHaveLength(5);
+    const refused = before.find((s) => s.startsWith('ap-northeast-1/'))?.split('/')[1] ?? '';
+    shim.faults.refuseDelete = [refused];
+    shim.faults.unlistableRegions = ['us-east-1'];
+    const { config, clients } = lambdaCloud();
+    const sweep = {
+      cloudFormation: clients.cloudFormation,
+      regions: config.regions,
+      stage: config.stage,
+      now: () => new Date(Date.now() + 3 * 86_400_000),
+    };
+
+    const first = await sweepExpiredStacks(sweep); // the peering first, the sites of its run wait
+    const second = await sweepExpiredStacks(sweep);
+
+    expect(first.deleted.map((s) => s.stackName).sort()).toEqual([
+      expect.stringMatching(/-peering$/),
+      expect.stringMatching(/-peering-routes$/),
+    ]);
+    expect(first.failed).toEqual([
+      { region: 'us-east-1', reason: expect.stringMatching(/^InvalidClientTokenId/) },
+      { region: 'ap-northeast-1', stackName: refused, reason: expect.stringMatching(/^AccessDenied/) },
+    ]);
+    expect(first.deferred).toHaveLength(2);
+    expect(second.deleted.map((s) => s.stackName).sort()).toEqual([
+      expect.stringMatching(/-forwarder$/),
+      expect.stringMatching(/-receiver$/),
+    ]);
+    expect(second.failed).toEqual(first.failed);
+    expect(await stacksLeft()).toEqual([`ap-northeast-1/${refused}`]);
+  });
+  it('tears a stopped run down: its end event starts a teardown-only execution, which deletes its stacks', async () => {
+    const execution = {
+      id: 'arn:aws:states:eu-central-1:123456789012:execution:feedpath-test:stopped-by-hand',
+      startTime: new Date().toISOString(),
+    };
+    const run = await prepare({ input: BASELINE, execution }, context);
+    await provisionSites({ run }, context);
+    expect(await stacksLeft()).toHaveLength(1);
+    const sfn = motoClient(SFNClient);
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'feedpath-test',
+        definition: readFileSync(join(projectRoot(), 'statemachine', 'feedpath.asl.json'), 'utf8'),
+        roleArn: `arn:aws:iam::123456789012:role/${STACK_ROLE}`,
+      }),
+    );
+
+    await recordExecution(
+      {
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: execution.id,
+          stateMachineArn,
+          status: 'ABORTED',
+          startDate: Date.parse(execution.startTime),
+          input: JSON.stringify(BASELINE),
+        },
+      },
+      context,
+    );
+    const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+    expect(executions?.map((e) => e.name)).toEqual([`${run.runId}-teardown`]);
+    const { input } = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: executions?.[0]?.executionArn }),
+    );
+    sfn.destroy();
+    const teardownOnly = await runWorkflowLocally(JSON.parse(input ?? '{}'), lambdaHandlers(), FAST);
+
+    expect(teardownOnly.lastState).toBe('Succeeded');
+    await expectNothingLeft();
+  });
+});
