@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- truth`: does a local run recover its profile? A paced and a bursty external
  * exchange (an ExchangeServer in this process, E stamped at send) feed `feedpath run --exchange …
- * --profile …` (the shipped command, agents and links as processes); the figures are each path's
- * median and the paired median delta minus the profile's, and the lab check's overhead (measured −
- * emulated, from the links' ground truth). Then the link emulator's CPU at 1,000 chunks/s.
+ * --profile …` (the shipped command, agents and links as processes, the links compensating for
+ * the lab's loopback hops as every run does); the figures are each path's median and the paired
+ * median delta minus the profile's, and the lab check's raw overhead (measured − what the links
+ * applied, from their ground truth) with the residual beside it. Then one loopback hop and the link
+ * emulator's CPU at 1,000 chunks/s.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import { ExchangeServer } from '../agents/exchange/server';
 import { exponentialSampler } from '../agents/link/random';
 import type { LabCheck } from '../lib/analysis/lab';
 import { wallClock } from '../lib/clock';
+import { labHopsSchema, measureLoopbackHop, type LabHops } from '../lib/loopback-hop';
 import { AGENT_NODE_FLAGS } from '../lib/node-flags';
 import { agentsDir, projectRoot } from '../lib/paths';
 import type { Profile } from '../lib/profile';
@@ -115,6 +118,8 @@ interface TruthRun {
   backbone: number;
   delta: number;
   lab: LabCheck | undefined;
+  /** run.json `lab`: the hop the run measured and each link's compensation. */
+  hops: LabHops | undefined;
   samples: number;
 }
 
@@ -135,6 +140,9 @@ async function runAgainst(burst: number, durationS: number): Promise<TruthRun> {
     });
     if (code !== 0) throw new Error(`feedpath run exited with ${code}`);
     const [runId] = await readdir(out);
+    const runFile = JSON.parse(await readFile(join(out, runId as string, 'run.json'), 'utf8')) as {
+      lab?: unknown;
+    };
     const report = JSON.parse(await readFile(join(out, runId as string, 'report.json'), 'utf8')) as {
       latency_ms: Record<'baseline' | 'backbone', { median: number; count: number } | null>;
       paired: { delta_ms: { median: number } | null } | null;
@@ -145,6 +153,7 @@ async function runAgainst(burst: number, durationS: number): Promise<TruthRun> {
       backbone: report.latency_ms.backbone?.median ?? NaN,
       delta: report.paired?.delta_ms?.median ?? NaN,
       lab: report.lab,
+      hops: runFile.lab === undefined ? undefined : labHopsSchema.parse(runFile.lab),
       samples: report.latency_ms.baseline?.count ?? 0,
     };
   } finally {
@@ -204,45 +213,6 @@ async function linkCpuAt(ratePerS: number, durationS: number): Promise<number> {
   }
 }
 
-/**
- * One loopback hop between two idle processes at the run's pace (a message every 10 ms): half the
- * median round trip to an echo process, µs. Each process sleeps in epoll between messages, so
- * every hop pays the machine's wake-up latency; the baseline crosses two hops (exchange → link →
- * receiver), the backbone four, which puts a floor under the lab's overhead that no emulator
- * change removes (only fewer hops, or processes that never sleep).
- */
-async function loopbackHopUs(messages = 300): Promise<{ median: number; p90: number }> {
-  const echo = spawn(
-    process.execPath,
-    [
-      '-e',
-      "require('net').createServer({ noDelay: true }, (s) => s.on('data', (d) => s.write(d)))" +
-        ".listen(0, '127.0.0.1', function () { console.log(this.address().port); })",
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  try {
-    const port = await new Promise<number>((resolve) =>
-      echo.stdout.once('data', (d: Buffer) => resolve(Number(d))),
-    );
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const rtts = new Float64Array(messages);
-    for (let i = 0; i < messages; i++) {
-      const sent = process.hrtime.bigint();
-      socket.write('x'.repeat(150));
-      await new Promise((resolve) => socket.once('data', resolve));
-      rtts[i] = Number(process.hrtime.bigint() - sent) / 1e3;
-      await sleep(10);
-    }
-    socket.destroy();
-    rtts.sort();
-    return { median: percentileSorted(rtts, 50) / 2, p90: percentileSorted(rtts, 90) / 2 };
-  } finally {
-    echo.kill();
-  }
-}
-
 /** The truth section: profile recovery for a paced and a bursty source, and the link's CPU. */
 export async function benchTruth(durationS = DURATION_S): Promise<BenchFigure[]> {
   const expected = profileMedians(TRUTH_PROFILE);
@@ -266,6 +236,9 @@ export async function benchTruth(durationS = DURATION_S): Promise<BenchFigure[]>
       cpus: availableParallelism(),
       // The errors grow with what else the machine runs: a preempted process stamps late.
       load_avg_1m: Number(Math.max(loadBefore, loadavg()[0] ?? NaN).toFixed(2)),
+      // What each link took off its delays for the lab's hops (2 × the hop the run measured).
+      link_compensation_ms: run.hops?.linkCompensationMs ?? NaN,
+      run_hop_us: Number((run.hops?.hop?.medianUs ?? NaN).toFixed(1)),
     };
     const paced = burst === 0;
     const check = (name: string, measured: number, profileMs: number, bound: number): BenchFigure => {
@@ -289,7 +262,8 @@ export async function benchTruth(durationS = DURATION_S): Promise<BenchFigure[]>
         unit: 'ms',
         conditions: {
           ...conditions,
-          what: 'measured − emulated (lab check)',
+          what: "measured − what the links applied (lab check): the lab's raw overhead, before its hop compensation",
+          residual_median_ms: run.lab?.overhead[leg]?.residual_ms?.median ?? NaN,
           p99_ms: overhead?.p99 ?? NaN,
           // How late the links released (release − due), the emulator's own share of the overhead.
           links_late_median_us: Object.entries(run.lab?.links ?? {})
@@ -299,15 +273,16 @@ export async function benchTruth(durationS = DURATION_S): Promise<BenchFigure[]>
       });
     }
   }
-  const hop = await loopbackHopUs();
+  const hop = await measureLoopbackHop({ messages: 300, intervalMs: 10 });
   figures.push({
     name: 'truth.loopback_hop_one_way',
-    value: hop.median,
+    value: hop.medianUs,
     unit: 'µs',
     conditions: {
-      what: 'half the round trip to an echo process, a 150-byte message every 10 ms (idle processes wake up for each)',
-      p90_us: Number(hop.p90.toFixed(1)),
-      floor: 'the baseline crosses 2 such hops, the backbone 4: the lab cannot add less than that',
+      what: 'half the round trip to an echo process (lib/loopback-hop.ts, as a run measures it at its start), a 150-byte message every 10 ms (idle processes wake up for each)',
+      p90_us: Number(hop.p90Us.toFixed(1)),
+      floor:
+        'the baseline crosses 2 such hops, the backbone 4: each link releases 2 hops early (hop compensation) so that the paths carry the profile',
     },
   });
   const loadBefore = loadavg()[0] ?? NaN;

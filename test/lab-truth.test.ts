@@ -10,10 +10,20 @@ import { join } from 'node:path';
 import { startLink } from '../agents/link/proxy';
 import { exponentialSampler } from '../agents/link/random';
 import { analyzeLab } from '../lib/analysis/lab';
-import { readTruth, TruthWriter, truthFileName } from '../lib/lab-truth';
+import {
+  readTruth,
+  readTruthClients,
+  recordTruthClient,
+  truthClientsFileName,
+  TruthWriter,
+  truthFileName,
+} from '../lib/lab-truth';
+import { formatRunFile, RUN_FILE } from '../lib/run-file';
+import { writeFileSync } from 'node:fs';
 import { deriveSeed, mulberry32 } from '../lib/random';
 import { SampleWriter, resultsCsvName } from '../lib/samples';
 import { LocalFolderStore } from '../lib/store/local';
+import { labTable, withLabClause } from '../lib/report/lab';
 
 let dir: string;
 beforeEach(() => {
@@ -92,6 +102,111 @@ describe('link ground truth', () => {
       }
     }
   }, 20_000);
+
+  it("records each connection's client address and port beside the truth", async () => {
+    const target = await sink();
+    const truthFile = join(dir, truthFileName('bench'));
+    const link = await startLink({
+      name: 'bench',
+      target: { port: target.port },
+      forward: { delayMs: 1, jitterMs: 0 },
+      reverse: { delayMs: 1, jitterMs: 0 },
+      seed: 1,
+      truthFile,
+    });
+    const open = async (): Promise<Socket> => {
+      const socket = net.connect({ port: link.port, host: '127.0.0.1' });
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    };
+    const first = await open();
+    const second = await open();
+    const ports = [first.localPort, second.localPort];
+    const deadline = Date.now() + 10_000;
+    const read = () => {
+      try {
+        return readTruthClients(readFileSync(join(dir, truthClientsFileName('bench')), 'utf8'));
+      } catch {
+        return [];
+      }
+    };
+    while (read().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    first.destroy();
+    second.destroy();
+    await link.stop();
+    await target.close();
+
+    expect(read()).toEqual([
+      { connection: 0, address: '127.0.0.1', port: ports[0] },
+      { connection: 1, address: '127.0.0.1', port: ports[1] },
+    ]);
+  }, 20_000);
+
+  it('with hop compensation, records what it took off and never releases before read + drawn − compensation', async () => {
+    const target = await sink();
+    const truthFile = join(dir, truthFileName('bench'));
+    // Delays of 0.5 ms + up to a few ms of jitter against a 1 ms compensation: some are clamped at 0.
+    const spec = { delayMs: 0.5, jitterMs: 1 };
+    const link = await startLink({
+      name: 'bench',
+      target: { port: target.port },
+      forward: spec,
+      reverse: spec,
+      compensationMs: 1,
+      seed: 3,
+      truthFile,
+    });
+    const client = net.connect({ port: link.port, host: '127.0.0.1', noDelay: true });
+    await new Promise((resolve) => client.once('connect', resolve));
+    let sent = 0;
+    for (let i = 0; i < 40; i++) {
+      const message = `message ${i} `.padEnd(100, 'x');
+      client.write(message);
+      sent += message.length;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const deadline = Date.now() + 10_000;
+    while (target.received() < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    client.destroy();
+    await link.stop();
+    await target.close();
+
+    const rows = readTruth(readFileSync(truthFile, 'utf8'), 0).directions.f;
+    expect(rows.bytes.reduce((a, b) => a + b, 0)).toBe(sent);
+    let clamped = 0;
+    for (let i = 0; i < rows.count; i++) {
+      const read = rows.readNs[i] as number;
+      const drawn = rows.drawnNs[i] as number;
+      const compensation = rows.compensationNs[i] as number;
+      expect(compensation).toBe(Math.min(1_000_000, drawn));
+      if (compensation === drawn) clamped += 1;
+      // The new guarantee: due (and so the release) no earlier than read + max(0, drawn − 1 ms);
+      // 1 µs slack for the doubles the epoch times are held in.
+      expect((rows.dueNs[i] as number) - read).toBeGreaterThanOrEqual(Math.max(0, drawn - 1_000_000) - 1_000);
+      expect(rows.releaseNs[i]).toBeGreaterThanOrEqual(rows.dueNs[i] as number);
+    }
+    // exp(−0.5) of the draws are above 1 ms: both cases occur among the chunks.
+    expect(clamped).toBeGreaterThan(0);
+    expect(clamped).toBeLessThan(rows.count);
+  }, 20_000);
+});
+
+describe('link truth files', () => {
+  it('written before the compensation column existed still read, as compensation 0', () => {
+    // The header and a row as links wrote them before `compensation_ns` (the old format, verbatim).
+    const old = [
+      'connection,direction,read_ns,drawn_ns,due_ns,release_ns,bytes',
+      '0,r,1800000000000100000,20000000,1800000000020100000,1800000000020150000,100',
+      '',
+    ].join('\n');
+
+    const truth = readTruth(old, 1_800_000_000);
+
+    expect(truth.badRows).toBe(0);
+    expect(truth.directions.r.count).toBe(1);
+    expect(truth.directions.r.compensationNs[0]).toBe(0);
+    expect(truth.directions.r.dueNs[0]).toBe(20_100_000);
+  });
 });
 
 describe('lab check', () => {
@@ -118,6 +233,7 @@ describe('lab check', () => {
           direction: 'r',
           readNs: ns(read),
           drawnNs: BigInt(Math.round(drawn * 1e6)),
+          compensationNs: 0n,
           dueNs: ns(due),
           releaseNs: ns(release),
           bytes: 100,
@@ -150,6 +266,59 @@ describe('lab check', () => {
     expect(lab?.overhead.backbone).toBeNull();
   });
 
+  it("shows the links' hop compensation: overhead against what was applied, residual against the profile", async () => {
+    // Messages every 10 ms; the link reads each 0.1 ms after E, draws 20 ms, takes 0.25 ms off for
+    // the hops (due 19.75 ms after the read), releases 0.05 ms late; the receiver stamps 0.2 ms
+    // later. Overhead (measured − applied) = 0.35 ms; residual (measured − drawn) = 0.1 ms.
+    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
+    const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
+    for (let i = 0; i < 5; i++) {
+      const read = i * 10 + 0.1;
+      truth.append({
+        connection: 0,
+        direction: 'r',
+        readNs: ns(read),
+        drawnNs: 20_000_000n,
+        compensationNs: 250_000n,
+        dueNs: ns(read + 19.75),
+        releaseNs: ns(read + 19.8),
+        bytes: 100,
+      });
+      csv.append({
+        id: 3000 + i,
+        stream: 'btcusdt@trade',
+        symbol: 'BTCUSDT',
+        exchangeTimeUs: second * 1e6 + i * 10_000,
+        forwarderNs: undefined,
+        receiverNs: ns(read + 20),
+        firstId: undefined,
+      });
+    }
+    await truth.close();
+    await csv.close();
+
+    const lab = await analyzeLab(new LocalFolderStore(dir), '');
+    const report = { lab: lab ?? undefined };
+
+    const baseline = lab?.overhead.baseline;
+    expect(baseline?.matched).toBe(5);
+    expect(baseline?.emulated_ms?.median).toBeCloseTo(19.75, 3);
+    expect(baseline?.overhead_ms?.median).toBeCloseTo(0.35, 3);
+    expect(baseline?.compensation_ms?.median).toBeCloseTo(0.25, 6);
+    expect(baseline?.residual_ms?.median).toBeCloseTo(0.1, 3);
+    expect(lab?.links['exchange-receiver']?.compensation_ms?.max).toBeCloseTo(0.25, 6);
+    // The report shows both figures, and so does the verdict's clause.
+    const table = labTable(report);
+    const row = table?.rows[0] as string[];
+    const column = (name: string): string => row[table?.head.indexOf(name) ?? -1] as string;
+    expect(column('hop compensation')).toMatch(/0\.25/);
+    expect(column('residual median')).toMatch(/0\.1/);
+    expect(column('overhead median')).toMatch(/0\.35/);
+    expect(withLabClause('Baseline only.', report)).toMatch(
+      /the lab itself added \+0\.35\d* ms \(baseline\) at the median; after the links' hop compensation the medians are \+0\.1\d* ms \(baseline\) off the profile/,
+    );
+  });
+
   it('keeps data errors out of its figures, as every other statistic does', async () => {
     // Three messages, 20 ms emulated and 0.3 ms of lab each; then message 2 recorded again 40 ms
     // later (a duplicate: a data error, not a slower message).
@@ -171,6 +340,7 @@ describe('lab check', () => {
         direction: 'r',
         readNs: ns(read),
         drawnNs: 20_000_000n,
+        compensationNs: 0n,
         dueNs: ns(read + 20),
         releaseNs: ns(read + 20),
         bytes: 100,
@@ -185,6 +355,78 @@ describe('lab check', () => {
 
     expect(lab?.overhead.baseline?.matched).toBe(3);
     expect(lab?.overhead.baseline?.overhead_ms?.max).toBeCloseTo(0.3, 3);
+  });
+
+  it("matches the baseline's messages to the baseline's connection only, not to the A/A control's on the same link", async () => {
+    // Two connections cross exchange-receiver: the control's (link connection 0, client port 50002)
+    // draws 20.1 ms and is released 0.1 ms after the baseline's (connection 1, port 50001, 20 ms),
+    // still before the receiver stamps the baseline's copy — the last release before the arrival is
+    // the control's. Matched by the client port recorded in run.json, the overhead is 0.35 ms.
+    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
+    const clients = join(dir, truthClientsFileName('exchange-receiver'));
+    recordTruthClient(clients, { connection: 0, address: '127.0.0.1', port: 50002 });
+    recordTruthClient(clients, { connection: 1, address: '127.0.0.1', port: 50001 });
+    const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
+    for (let i = 0; i < 10; i++) {
+      const e = i * 10;
+      for (const [connection, drawn] of [
+        [1, 20],
+        [0, 20.1],
+      ] as const) {
+        truth.append({
+          connection,
+          direction: 'r',
+          readNs: ns(e + 0.1),
+          drawnNs: BigInt(Math.round(drawn * 1e6)),
+          compensationNs: 0n,
+          dueNs: ns(e + 0.1 + drawn),
+          releaseNs: ns(e + 0.15 + drawn),
+          bytes: 100,
+        });
+      }
+      csv.append({
+        id: 1000 + i,
+        stream: 'btcusdt@trade',
+        symbol: 'BTCUSDT',
+        exchangeTimeUs: second * 1e6 + e * 1000,
+        forwarderNs: undefined,
+        receiverNs: ns(e + 20.15 + 0.2),
+        firstId: undefined,
+      });
+    }
+    await truth.close();
+    await csv.close();
+    const connection = (feed: 'baseline' | 'control', port: number) => ({
+      agent: 'receiver',
+      feed,
+      ordinal: 1,
+      url: 'ws://127.0.0.1:1/ws',
+      remote: { address: '127.0.0.1', port: 1 },
+      local: { address: '127.0.0.1', port },
+      opened_at: new Date(second * 1000).toISOString(),
+      closed_at: null,
+      close_reason: null,
+    });
+    const store = new LocalFolderStore(dir);
+
+    // Without run.json's connections (an older run) every chunk of the link is a candidate.
+    const mixed = await analyzeLab(store, '');
+    expect(mixed?.overhead.baseline?.overhead_ms?.median).toBeCloseTo(0.25, 3);
+
+    writeFileSync(
+      join(dir, RUN_FILE),
+      formatRunFile({
+        runId: 'aa',
+        connections: [connection('baseline', 50001), connection('control', 50002)],
+      }),
+    );
+    const lab = await analyzeLab(store, '');
+    expect(readTruthClients(readFileSync(clients, 'utf8'))).toHaveLength(2);
+    expect(lab?.overhead.baseline?.matched).toBe(10);
+    expect(lab?.overhead.baseline?.overhead_ms?.median).toBeCloseTo(0.35, 3);
+    expect(lab?.overhead.baseline?.overhead_ms?.max).toBeCloseTo(0.35, 3);
+    // The link's own figures still cover both connections.
+    expect(lab?.links['exchange-receiver']?.chunks).toBe(20);
   });
 
   it('is absent from a run with no lab files', async () => {

@@ -64,6 +64,40 @@ describe('link delay line', () => {
     expect(firstDue).toBe(1_060_000_000n);
     expect(secondDue).toBe(firstDue);
   });
+
+  it('takes the hop compensation off each drawn delay, never releasing before the read', () => {
+    const timing: ReleaseTiming = { releases: 0, lateSumNs: 0n, lateMaxNs: 0n };
+    const extras = [0.5, 0, 0];
+    const line = new DelayLine({
+      delayMs: 2,
+      extraMs: () => extras.shift() ?? 0,
+      compensationMs: 0.3,
+      deliver: () => undefined,
+      timing,
+    });
+    const short = new DelayLine({
+      delayMs: 0.1,
+      extraMs: () => 0,
+      compensationMs: 0.3,
+      deliver: () => undefined,
+      timing,
+    });
+    const item: Item = { kind: 'end' };
+
+    const first = line.push(item, 1_000_000_000n);
+    // Read 0.1 ms later, drawn 0.5 ms shorter: its own due would overtake the first one's.
+    const second = line.push(item, 1_000_100_000n);
+    const third = line.push(item, 1_010_000_000n);
+    // A drawn delay below the compensation is clamped at 0: due when read.
+    const clamped = short.push(item, 2_000_000_000n);
+    line.clear();
+    short.clear();
+
+    expect(first).toBe(1_000_000_000n + 2_500_000n - 300_000n);
+    expect(second).toBe(first);
+    expect(third).toBe(1_010_000_000n + 2_000_000n - 300_000n);
+    expect(clamped).toBe(2_000_000_000n);
+  });
 });
 
 describe('link timing', () => {

@@ -87,6 +87,8 @@ describe('link config', () => {
       target: { host: '127.0.0.1', port: 9000 },
       forward: { delayMs: 0, jitterMs: 0 },
       reverse: { delayMs: 0, jitterMs: 0 },
+      // No hop compensation unless a local run measured one.
+      compensationMs: 0,
       seed: 1,
       highWaterMarkBytes: 16 * 1024 * 1024,
     });

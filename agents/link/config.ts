@@ -27,6 +27,13 @@ export const linkConfigSchema = z
     /** Target → client. */
     reverse: linkSpecSchema.default(noDelay),
     /**
+     * Releases each chunk this much earlier than its drawn delay, never before it was read (applied
+     * delay = max(0, drawn − compensation)), ms: a local run's measured cost of the two loopback
+     * hops the link sits between (lib/loopback-hop.ts), so a path's end-to-end delay is the
+     * profile's. 0 = the link adds its drawn delay on top of whatever the hops cost.
+     */
+    compensationMs: z.number().min(0).max(1_000).default(0),
+    /**
      * Seeds the jitter draws, so a run with the same seed draws the same extras per connection
      * (the experiment's seed is passed as is; only its low 32 bits matter).
      */

@@ -52,6 +52,11 @@ export interface DelayLineOptions {
   delayMs: number;
   /** Draws the extra delay of one item, ms (non-negative). */
   extraMs: () => number;
+  /**
+   * Taken off each drawn delay, ms, down to 0 (an item is never due before it was read): the lab's
+   * own hop cost (LinkConfig `compensationMs`). 0 when absent.
+   */
+  compensationMs?: number;
   /** Receives the items that are due, oldest first. */
   deliver: (items: Item[]) => void;
   timing: ReleaseTiming;
@@ -64,7 +69,9 @@ export interface Entry {
   readNs: bigint;
   /** The delay drawn for it: `delayMs` + the extra. */
   drawnNs: bigint;
-  /** When it is released: read + drawn, or later when it waits behind an earlier item. */
+  /** What was taken off the drawn delay: min(compensation, drawn). */
+  compensationNs: bigint;
+  /** When it is released: read + drawn − compensation, or later when it waits behind an earlier item. */
   dueNs: bigint;
   item: Item;
 }
@@ -78,8 +85,11 @@ export class DelayLine {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private readonly now = process.hrtime.bigint;
+  private readonly compensationNs: bigint;
 
-  constructor(private readonly options: DelayLineOptions) {}
+  constructor(private readonly options: DelayLineOptions) {
+    this.compensationNs = BigInt(Math.round((options.compensationMs ?? 0) * 1e6));
+  }
 
   /** Items waiting. */
   get length(): number {
@@ -90,11 +100,12 @@ export class DelayLine {
   push(item: Item, readNs: bigint = this.now()): bigint {
     const delayMs = this.options.delayMs + this.options.extraMs();
     const drawnNs = BigInt(Math.round(delayMs * 1e6));
-    const ownDueNs = readNs + drawnNs;
+    const compensationNs = drawnNs < this.compensationNs ? drawnNs : this.compensationNs;
+    const ownDueNs = readNs + drawnNs - compensationNs;
     // Never overtake an earlier item: the head is always the earliest due, so one timer suffices.
     const dueNs = ownDueNs > this.lastDueNs ? ownDueNs : this.lastDueNs;
     this.lastDueNs = dueNs;
-    this.entries.push({ readNs, drawnNs, dueNs, item });
+    this.entries.push({ readNs, drawnNs, compensationNs, dueNs, item });
     if (item.kind === 'data') this.queuedBytes += item.chunk.length;
     if (this.length === 1) this.arm();
     return dueNs;

@@ -3,7 +3,8 @@
  *
  * The kernel here has no netem, so the delay is added in user space: every chunk read from one side
  * is released to the other `delayMs + extra` later (see `DelayLine` for how that is kept accurate
- * and `exponentialSampler` for the extra). What it does not emulate: the TCP handshake is not
+ * and `exponentialSampler` for the extra), less `compensationMs` in a local run (the lab's own hop
+ * cost, lib/loopback-hop.ts). What it does not emulate: the TCP handshake is not
  * delayed (the proxy accepts at once and dials the target at once), and there is no loss or
  * bandwidth limit.
  *
@@ -20,7 +21,7 @@ import { DelayLine, type DelayLineOptions, type Item, type ReleaseTiming } from 
 import { deriveSeed, mulberry32 } from '../../lib/random';
 import { exponentialSampler } from './random';
 import { wallClock } from '../../lib/clock';
-import { TruthWriter, type TruthDirection } from '../../lib/lab-truth';
+import { recordTruthClient, truthClientsPath, TruthWriter, type TruthDirection } from '../../lib/lab-truth';
 
 /** How long dialling the target may take before the target counts as unreachable. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -78,6 +79,8 @@ interface PipeOptions {
   source: Socket;
   dest: Socket;
   spec: LinkSpec;
+  /** Taken off each drawn delay, ms (LinkConfig `compensationMs`). */
+  compensationMs: number;
   /** Seeds this direction's jitter draws. */
   seed: number;
   counters: DirectionCounters;
@@ -102,7 +105,7 @@ class Pipe {
   private readonly highWaterMark: number;
 
   constructor(options: PipeOptions) {
-    const { source, dest, spec, seed, timing, truth } = options;
+    const { source, dest, spec, compensationMs, seed, timing, truth } = options;
     this.source = source;
     this.dest = dest;
     this.counters = options.counters;
@@ -110,6 +113,7 @@ class Pipe {
     this.line = new DelayLine({
       delayMs: spec.delayMs,
       extraMs: exponentialSampler(spec.jitterMs, mulberry32(seed)),
+      compensationMs,
       deliver: (items) => this.deliver(items),
       timing,
       ...(truth ? { onRelease: truthRecorder(truth) } : {}),
@@ -199,6 +203,7 @@ function truthRecorder(truth: NonNullable<PipeOptions['truth']>): DelayLineOptio
       direction,
       readNs: clock.fromHrtime(entry.readNs),
       drawnNs: entry.drawnNs,
+      compensationNs: entry.compensationNs,
       dueNs: clock.fromHrtime(entry.dueNs),
       releaseNs: clock.fromHrtime(releaseNs),
       bytes: entry.item.kind === 'data' ? entry.item.chunk.length : 0,
@@ -251,6 +256,16 @@ export async function startLink(input: LinkConfigInput): Promise<LinkHandle> {
   const onConnection = (client: Socket): void => {
     const index = accepted;
     accepted += 1;
+    if (
+      config.truthFile !== undefined &&
+      client.remoteAddress !== undefined &&
+      client.remotePort !== undefined
+    )
+      recordTruthClient(truthClientsPath(config.truthFile), {
+        connection: index,
+        address: client.remoteAddress,
+        port: client.remotePort,
+      });
     client.setNoDelay(true);
     const upstream = net.connect({
       host: target.host,
@@ -272,7 +287,11 @@ export async function startLink(input: LinkConfigInput): Promise<LinkHandle> {
       upstream.setTimeout(0);
     });
 
-    const shared = { highWaterMark: config.highWaterMarkBytes, timing };
+    const shared = {
+      highWaterMark: config.highWaterMarkBytes,
+      compensationMs: config.compensationMs,
+      timing,
+    };
     const up = new Pipe({
       ...shared,
       source: client,

@@ -14,13 +14,28 @@
  * also fits (read ≥ S, released before) it is counted `ambiguous` (still matched: the far end
  * stamps on the first read after a release, so the last release is the likely one). The emulated
  * delay of a message is its chunk's `due − read`: the drawn delay plus any wait behind an earlier
- * chunk; the link's lateness (`release − due`) belongs to the overhead.
+ * chunk, less the link's compensation for the lab's hops; the link's lateness (`release − due`)
+ * belongs to the overhead.
+ *
+ * Two differences per message, both reported: overhead = measured − emulated (what the lab itself
+ * adds on top of what the links applied: loopback hops, processes, lateness), and residual =
+ * measured − (emulated + compensation) = measured − the profile's delay for that message (what a
+ * user compares with the profile; overhead − compensation). Without compensation they are equal.
  *
  * S and A per leg: exchange → receiver (baseline): S = E, A = frankfurt_time; exchange → forwarder:
  * S = E, A = tokyo_time; forwarder → receiver: S = tokyo_time, A = frankfurt_time. The backbone's
  * emulated delay is the sum of its two legs'; the paired delta's is backbone − baseline per event.
  */
-import { readTruth, LAB_DIR, type TruthColumns, type TruthDirection } from '../lab-truth';
+import {
+  readTruth,
+  readTruthClients,
+  selectConnections,
+  truthClientsFileName,
+  LAB_DIR,
+  type TruthColumns,
+  type TruthDirection,
+} from '../lab-truth';
+import { checkRunFile, RUN_FILE } from '../run-file';
 import { describe, upperBound } from '../stats';
 import { readText, type ResultsStore } from '../store/store';
 import { ArrivalEpoch, type PathColumns } from './csv';
@@ -30,7 +45,7 @@ import { ErrorCode, isFeedpathError } from '../errors';
 import { resultsCsvName } from '../samples';
 
 export const LAB_MATCHING =
-  "Each message is given the last chunk the link released at or before the far end stamped it (release ≤ arrival), within one release batch the first chunk read at or after the message was sent (read ≥ send); emulated delay = that chunk's due − read (drawn delay + wait behind an earlier chunk); overhead = measured − emulated.";
+  "Each message is given the last chunk the link released at or before the far end stamped it (release ≤ arrival), within one release batch the first chunk read at or after the message was sent (read ≥ send); emulated delay = that chunk's due − read (drawn delay + wait behind an earlier chunk − the link's hop compensation); overhead = measured − emulated; residual = measured − (emulated + compensation), i.e. measured − the profile's delay.";
 
 /** Median, p99 and max of a set of values, ms. */
 export interface Spread {
@@ -49,6 +64,10 @@ export interface LabLeg {
   emulated_ms: Spread | null;
   /** measured − emulated: what the lab itself (loopback, processes, the emulator's lateness) adds. */
   overhead_ms: Spread | null;
+  /** What the links took off the drawn delays for the lab's hops (sum over the leg's links). */
+  compensation_ms: Spread | null;
+  /** measured − (emulated + compensation) = measured − the profile's delay: what is left. */
+  residual_ms: Spread | null;
 }
 
 export interface LabLink {
@@ -59,6 +78,8 @@ export interface LabLink {
   late_ms: Spread | null;
   /** due − read: the delay it applied, ms. */
   applied_ms: Spread | null;
+  /** What it took off each drawn delay for the lab's hops, ms (0 without compensation). */
+  compensation_ms: Spread | null;
 }
 
 export interface LabCheck {
@@ -94,7 +115,10 @@ class ChunkIndex {
    * The emulated delay (ns) of a message sent at `s` and stamped at `a` (ns since the epoch second;
    * `s` NaN when unknown), and whether another chunk would fit too; undefined when nothing fits.
    */
-  match(s: number, a: number): { emulatedNs: number; ambiguous: boolean } | undefined {
+  match(
+    s: number,
+    a: number,
+  ): { emulatedNs: number; compensationNs: number; ambiguous: boolean } | undefined {
     const { c, order } = this;
     let k = upperBound(this.release, a) - 1;
     if (k < 0) return undefined;
@@ -115,7 +139,11 @@ class ChunkIndex {
     const chunk = order[k] as number;
     const before = first - 1;
     const ambiguous = !Number.isNaN(s) && before >= 0 && (c.readNs[order[before] as number] as number) >= s;
-    return { emulatedNs: (c.dueNs[chunk] as number) - (c.readNs[chunk] as number), ambiguous };
+    return {
+      emulatedNs: (c.dueNs[chunk] as number) - (c.readNs[chunk] as number),
+      compensationNs: c.compensationNs[chunk] as number,
+      ambiguous,
+    };
   }
 }
 
@@ -126,9 +154,12 @@ class LegAccumulator {
   measured: number[] = [];
   emulated: number[] = [];
   overhead: number[] = [];
+  compensation: number[] = [];
+  residual: number[] = [];
   constructor(readonly links: string[]) {}
 
-  add(measuredMs: number, emulatedMs: number | undefined, ambiguous = false): void {
+  /** One message: measured and emulated delay (undefined = no chunk matched) and the compensation, ms. */
+  add(measuredMs: number, emulatedMs: number | undefined, ambiguous = false, compensationMs = 0): void {
     if (emulatedMs === undefined) {
       this.unmatched += 1;
       return;
@@ -138,6 +169,8 @@ class LegAccumulator {
     this.measured.push(measuredMs);
     this.emulated.push(emulatedMs);
     this.overhead.push(measuredMs - emulatedMs);
+    this.compensation.push(compensationMs);
+    this.residual.push(measuredMs - emulatedMs - compensationMs);
   }
 
   result(): LabLeg | null {
@@ -150,6 +183,8 @@ class LegAccumulator {
       measured_ms: spread(this.measured),
       emulated_ms: spread(this.emulated),
       overhead_ms: spread(this.overhead),
+      compensation_ms: spread(this.compensation),
+      residual_ms: spread(this.residual),
     };
   }
 }
@@ -161,6 +196,45 @@ const LEG_LINKS: Record<string, TruthDirection> = {
   // The forwarder dials the receiver through this link: data flows client → target.
   'forwarder-receiver': 'f',
 };
+
+/**
+ * The agent connections whose messages a link's leg is about: the exchange-receiver link also
+ * carries the A/A control's connection, whose chunks have their own jitter draws and must not be
+ * matched to baseline messages.
+ */
+const LEG_CLIENTS: Record<string, { agent: string; feed: string }> = {
+  'exchange-receiver': { agent: 'receiver', feed: 'baseline' },
+  'exchange-forwarder': { agent: 'forwarder', feed: 'backbone' },
+  'forwarder-receiver': { agent: 'forwarder', feed: 'relay' },
+};
+
+/**
+ * The link connections (indices) that carried the leg's agent connections, matched by the client's
+ * port (the agent's local port in run.json `connections`); null when either record is missing
+ * (older runs): then every connection of the link is used.
+ */
+async function legConnections(
+  store: ResultsStore,
+  prefix: string,
+  link: string,
+  run: { connections?: { agent: string; feed: string; local: { port: number } | null }[] } | null,
+): Promise<Set<number> | null> {
+  const wanted = LEG_CLIENTS[link];
+  if (wanted === undefined || run?.connections === undefined) return null;
+  const ports = new Set(
+    run.connections
+      .filter((c) => c.agent === wanted.agent && c.feed === wanted.feed && c.local !== null)
+      .map((c) => c.local?.port),
+  );
+  const text = await readText(store, `${prefix}${truthClientsFileName(link)}`);
+  if (ports.size === 0 || text === null) return null;
+  const keep = new Set(
+    readTruthClients(text)
+      .filter((c) => ports.has(c.port))
+      .map((c) => c.connection),
+  );
+  return keep.size === 0 ? null : keep;
+}
 
 /** The lab check of the run under `prefix` (ends with `/` or is ''); null when it has no lab files. */
 export async function analyzeLab(
@@ -187,6 +261,14 @@ export async function analyzeLab(
   const backbone = await read('backbone');
   const epochSecond = epoch.second ?? Math.floor(Date.now() / 1000);
 
+  const runText = await readText(store, `${prefix}${RUN_FILE}`);
+  let run: Parameters<typeof legConnections>[3] = null;
+  try {
+    run = runText === null ? null : checkRunFile(JSON.parse(runText)).run;
+  } catch {
+    run = null; // an unreadable run.json: every connection of each link is used
+  }
+
   const links: Record<string, LabLink> = {};
   const index: Record<string, ChunkIndex> = {};
   for (const key of keys) {
@@ -203,10 +285,12 @@ export async function analyzeLab(
     const c = truth.directions[direction];
     const late: number[] = [];
     const applied: number[] = [];
+    const compensation: number[] = [];
     let bytes = 0;
     for (let i = 0; i < c.count; i++) {
       late.push(((c.releaseNs[i] as number) - (c.dueNs[i] as number)) / 1e6);
       applied.push(((c.dueNs[i] as number) - (c.readNs[i] as number)) / 1e6);
+      compensation.push((c.compensationNs[i] as number) / 1e6);
       bytes += c.bytes[i] as number;
     }
     links[name] = {
@@ -215,8 +299,10 @@ export async function analyzeLab(
       bad_rows: truth.badRows,
       late_ms: spread(late),
       applied_ms: spread(applied),
+      compensation_ms: spread(compensation),
     };
-    index[name] = new ChunkIndex(c);
+    const keep = await legConnections(store, prefix, name, run);
+    index[name] = new ChunkIndex(keep === null ? c : selectConnections(c, keep));
   }
 
   const er = index['exchange-receiver'];
@@ -232,17 +318,17 @@ export async function analyzeLab(
   const eventKey = (p: PathColumns, i: number): string =>
     `${p.groups[p.group[i] as number]?.key ?? ''}|${p.seq[i] as number}`;
 
-  /** Baseline events: emulated delay and arrival, by event key, for the paired delta. */
-  const baselineByKey = new Map<string, { emulatedNs: number; arrivalNs: number }>();
+  /** Baseline events: emulated delay, compensation and arrival, by event key, for the paired delta. */
+  const baselineByKey = new Map<string, { emulatedNs: number; compensationNs: number; arrivalNs: number }>();
   if (baseline !== null && er !== undefined) {
     for (let i = 0; i < baseline.rows; i++) {
       const a = baseline.arrivalNs[i] as number;
       const e2e = baseline.e2eMs[i] as number;
       const s = a - e2e * 1e6;
       const m = er.match(s, a);
-      if (m !== undefined)
-        baselineByKey.set(eventKey(baseline, i), { emulatedNs: m.emulatedNs, arrivalNs: a });
-      if (!Number.isNaN(e2e)) legs.baseline.add(e2e, m && m.emulatedNs / 1e6, m?.ambiguous);
+      if (m !== undefined) baselineByKey.set(eventKey(baseline, i), { ...m, arrivalNs: a });
+      if (!Number.isNaN(e2e))
+        legs.baseline.add(e2e, m && m.emulatedNs / 1e6, m?.ambiguous, (m?.compensationNs ?? 0) / 1e6);
     }
   }
   if (backbone !== null && ef !== undefined && fr !== undefined && backbone.legMs !== null) {
@@ -255,16 +341,35 @@ export async function analyzeLab(
       const first = Number.isNaN(e2e) ? undefined : ef.match(e, tokyo);
       const second = Number.isNaN(legMs) ? undefined : fr.match(tokyo, a);
       if (!Number.isNaN(e2e) && !Number.isNaN(legMs)) {
-        legs.exchange_to_forwarder.add(e2e - legMs, first && first.emulatedNs / 1e6, first?.ambiguous);
+        legs.exchange_to_forwarder.add(
+          e2e - legMs,
+          first && first.emulatedNs / 1e6,
+          first?.ambiguous,
+          (first?.compensationNs ?? 0) / 1e6,
+        );
       }
-      if (!Number.isNaN(legMs))
-        legs.forwarder_to_receiver.add(legMs, second && second.emulatedNs / 1e6, second?.ambiguous);
+      if (!Number.isNaN(legMs)) {
+        legs.forwarder_to_receiver.add(
+          legMs,
+          second && second.emulatedNs / 1e6,
+          second?.ambiguous,
+          (second?.compensationNs ?? 0) / 1e6,
+        );
+      }
       const both = first && second ? (first.emulatedNs + second.emulatedNs) / 1e6 : undefined;
-      if (!Number.isNaN(e2e))
-        legs.backbone.add(e2e, both, (first?.ambiguous ?? false) || (second?.ambiguous ?? false));
+      const bothCompensation = ((first?.compensationNs ?? 0) + (second?.compensationNs ?? 0)) / 1e6;
+      if (!Number.isNaN(e2e)) {
+        const ambiguous = (first?.ambiguous ?? false) || (second?.ambiguous ?? false);
+        legs.backbone.add(e2e, both, ambiguous, bothCompensation);
+      }
       const other = baselineByKey.get(eventKey(backbone, i));
       if (other !== undefined && both !== undefined) {
-        legs.paired_delta.add((a - other.arrivalNs) / 1e6, both - other.emulatedNs / 1e6);
+        legs.paired_delta.add(
+          (a - other.arrivalNs) / 1e6,
+          both - other.emulatedNs / 1e6,
+          false,
+          bothCompensation - other.compensationNs / 1e6,
+        );
       }
     }
   }
