@@ -23,6 +23,9 @@ export interface AnalyzeCommandOptions {
   clockErrorBoundMs?: AnalyzeRunOptions['clockErrorBoundMs'];
   /** Latencies above this many ms are rejected as absurd (default 1 h). */
   maxLatencyMs?: number;
+  /** The practical-significance threshold, over the run's input.json (lib/analysis/practical.ts). */
+  minDifferenceMs?: number;
+  minDifferenceShare?: number;
   /** Progress lines, e.g. `console.error`; default none. */
   log?: (line: string) => void;
   /**
@@ -67,6 +70,8 @@ export async function analyzeCommand(
     streamKind: parseKind(options.streamKind),
     clockErrorBoundMs: options.clockErrorBoundMs,
     maxLatencyMs: options.maxLatencyMs,
+    minDifferenceMs: options.minDifferenceMs,
+    minDifferenceShare: options.minDifferenceShare,
     log: options.log,
   });
   const analyzed: AnalyzeResult = { ...result, dir: folder, verdict: result.report.verdict };
@@ -100,6 +105,16 @@ export function formatSummaryTable(report: Report): string {
       `paired: ${p.matched.toLocaleString('en-US')} events matched, median delta ${ms(p.delta_ms.median, { sign: true, digits })} ms` +
         (ci === null ? '' : ` (95% CI ${ms(ci.low, { digits })} … ${ms(ci.high, { digits })} ms)`) +
         `, backbone first ${Math.round((p.backbone_first_share ?? 0) * 100)}%`,
+    );
+  }
+  const c = report.control;
+  if (c !== null && c !== undefined && c.delta_ms !== null) {
+    const ci = c.median_delta_ci_ms;
+    const digits = msDigits(c.delta_ms.median, ci?.low, ci?.high);
+    out.push(
+      `A/A control: ${c.matched.toLocaleString('en-US')} events matched, median delta (control − baseline) ${ms(c.delta_ms.median, { sign: true, digits })} ms` +
+        (ci === null ? '' : ` (95% CI ${ms(ci.low, { digits })} … ${ms(ci.high, { digits })} ms)`) +
+        `, noise ${c.noise_ms === null ? 'not known' : `${ms(c.noise_ms)} ms`}`,
     );
   }
   const errors = Object.entries(report.data_quality.files)

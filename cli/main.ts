@@ -3,6 +3,7 @@ import '../lib/shims';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseStreamList } from '../lib/binance';
 import { ErrorCode, FeedpathError, userError } from '../lib/errors';
+import { DEFAULT_MIN_DIFFERENCE_MS, DEFAULT_MIN_DIFFERENCE_SHARE } from '../lib/analysis/practical';
 import { MODES, parseLocalRunOptions } from '../lib/experiment';
 import { projectVersion } from '../lib/paths';
 import { loadProfile } from '../lib/profile';
@@ -20,6 +21,29 @@ function positiveNumber(name: string) {
     return n;
   };
 }
+
+function nonNegativeNumber(name: string, max = Infinity) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > max)
+      throw new InvalidArgumentError(
+        `${name} must be a number from 0${max === Infinity ? '' : ` to ${max}`}, not "${value}"`,
+      );
+    return n;
+  };
+}
+
+/** The practical-significance options of `run`, `analyze` and `start` (lib/analysis/practical.ts). */
+const minDifferenceMs = (): Option =>
+  new Option(
+    '--min-difference-ms <ms>',
+    `a difference smaller than this is "no practical difference" (default ${DEFAULT_MIN_DIFFERENCE_MS})`,
+  ).argParser(nonNegativeNumber('--min-difference-ms'));
+const minDifferenceShare = (): Option =>
+  new Option(
+    '--min-difference-share <x>',
+    `… or smaller than this share of the baseline's median latency, whichever is larger (default ${DEFAULT_MIN_DIFFERENCE_SHARE})`,
+  ).argParser(nonNegativeNumber('--min-difference-share', 1));
 
 function streamList(value: string): string[] {
   try {
@@ -72,6 +96,16 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
     .option('--speed <x>', 'replay speed (1 = recorded pace)', positiveNumber('--speed'), 1)
     .option('--label <text>', 'a label kept with the run')
     .option('--seed <n>', 'seed for the simulator and link jitter', (v) => Number.parseInt(v, 10), 1)
+    .option(
+      '--no-control',
+      'no A/A control (a second direct exchange connection, recorded as control-results.csv)',
+    )
+    .option(
+      '--no-hop-compensation',
+      "link emulators add their whole delay on top of the lab's loopback hops (shows the lab's raw overhead)",
+    )
+    .addOption(minDifferenceMs())
+    .addOption(minDifferenceShare())
     .action(async (raw: Record<string, unknown>) => {
       // Usage errors stop here, before a run folder or a history record exists.
       if (typeof raw.replay === 'string') await checkReplayFile('--replay', raw.replay);
@@ -87,7 +121,11 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
         replay: raw.replay,
         speed: raw.speed,
         label: raw.label,
+        hopCompensation: raw.hopCompensation,
         seed: raw.seed,
+        control: raw.control,
+        minDifferenceMs: raw.minDifferenceMs,
+        minDifferenceShare: raw.minDifferenceShare,
       });
       const progress = new Progress();
       const outcome = await runLocal(options, progress);
@@ -104,10 +142,22 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
     .description('(re)compute the summaries and the report from the raw CSVs in a folder')
     .argument('<dir>', 'a run folder with baseline-results.csv and/or backbone-results.csv')
     .option('--stream-kind <kind>', 'for CSVs without a stream column: trade, aggTrade, depth or bookTicker')
-    .action(async (dir: string, raw: { streamKind?: string }) => {
-      const { analyzeCommand } = await import('./analyze');
-      await analyzeCommand(dir, { print: true, streamKind: raw.streamKind });
-    });
+    .addOption(minDifferenceMs())
+    .addOption(minDifferenceShare())
+    .action(
+      async (
+        dir: string,
+        raw: { streamKind?: string; minDifferenceMs?: number; minDifferenceShare?: number },
+      ) => {
+        const { analyzeCommand } = await import('./analyze');
+        await analyzeCommand(dir, {
+          print: true,
+          streamKind: raw.streamKind,
+          minDifferenceMs: raw.minDifferenceMs,
+          minDifferenceShare: raw.minDifferenceShare,
+        });
+      },
+    );
 
   const deployment = (command: Command): Command =>
     command
@@ -128,7 +178,12 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
     .option('--forwarder-region <region>', 'where the forwarder runs (default ap-northeast-1)')
     .option('--receiver-region <region>', 'where the receiver runs (default eu-central-1)')
     .option('--instance-type <type>', 'EC2 instance type of both sites (default c7i.large)')
+    .option('--forwarder-az-id <ids>', "the forwarder's zone by AZ ID, e.g. apne1-az4 (a list: one per run)")
+    .option('--receiver-az-id <ids>', "the receiver's zone by AZ ID, e.g. euc1-az2 (a list: one per run)")
     .option('--exchange <ws-url>', 'the exchange base URL (default wss://stream.binance.com:9443)')
+    .option('--no-control', "no A/A control (the receiver's second direct exchange connection)")
+    .addOption(minDifferenceMs())
+    .addOption(minDifferenceShare())
     .option('--name <name>', 'the execution name')
     .option('--out <dir>', 'where the report files go (default results/<runId>)')
     .option(

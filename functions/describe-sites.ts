@@ -6,4 +6,7 @@ import { describeSites } from '../lib/cloud/sites';
 
 export const handler = middy<RunEvent, DescribeSitesResult>()
   .use(parseEvent(runEventSchema))
-  .handler((event) => describeSites(event, { cloudFormation: lambdaCloud().clients.cloudFormation }));
+  .handler((event) => {
+    const { clients, store } = lambdaCloud();
+    return describeSites(event, { cloudFormation: clients.cloudFormation, ec2: clients.ec2, store });
+  });

@@ -10,6 +10,36 @@ import { z } from 'zod';
 /** A clock error bound, ms; null where chrony was not available. */
 const boundMs = z.number().finite().nonnegative().nullable();
 
+/** The connections an agent keeps: to the exchange (one per feed it records) and the relay's. */
+export const CONNECTION_FEEDS = ['baseline', 'control', 'backbone', 'relay'] as const;
+export type ConnectionFeed = (typeof CONNECTION_FEEDS)[number];
+
+/** One end of a TCP connection as the agent's socket saw it (the resolved IP, not the host name). */
+const endpointSchema = z.object({ address: z.string(), port: z.number().int().min(0).max(65_535) });
+
+/**
+ * One connection an agent opened (exchange feeds, the forwarder's relay links) or accepted (the
+ * receiver's relay). `ordinal` numbers an agent's connections of one feed from 1 in the order they
+ * opened; the sample CSVs' `connection` column carries it (a backbone row: the forwarder's upstream
+ * exchange connection's). Agents write these in `metrics/<agent>.json` (`connections`); run.json
+ * lists them all.
+ */
+export const connectionRecordSchema = z.object({
+  agent: z.string().min(1),
+  feed: z.enum(CONNECTION_FEEDS),
+  ordinal: z.number().int().min(1),
+  /** The URL dialled (an accepted relay: the URL the forwarder asked for). */
+  url: z.string(),
+  /** null when the socket had already gone when it was asked. */
+  remote: endpointSchema.nullable(),
+  local: endpointSchema.nullable(),
+  /** ISO times with ms; closed_at and close_reason stay null while the connection is open. */
+  opened_at: z.string().min(1),
+  closed_at: z.string().nullable(),
+  close_reason: z.string().nullable(),
+});
+export type ConnectionRecord = z.infer<typeof connectionRecordSchema>;
+
 /** `metrics/<agent>.json`. Extra keys an agent adds (its `done` details) are kept. */
 export const agentMetricsSchema = z
   .object({
@@ -34,6 +64,8 @@ export const agentMetricsSchema = z
     /** The host clock's error bound from chrony, ms, when the agent started and when it stopped. */
     clock_error_bound_ms: z.object({ start: boundMs, end: boundMs }),
     files: z.object({ csv: z.string(), json: z.string() }),
+    /** Every connection the agent opened or accepted, in opening order (absent in older files). */
+    connections: z.array(connectionRecordSchema).optional(),
   })
   .loose();
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseStreamList } from './binance';
 import { ErrorCode, FeedpathError } from './errors';
 import { describeIssues, profileSchema } from './profile';
+import { practicalInputFields } from './analysis/practical';
 
 export const MODES = ['paired', 'baseline', 'backbone'] as const;
 export type Mode = (typeof MODES)[number];
@@ -38,6 +39,19 @@ export const localRunSchema = z
     speed: z.number().positive().max(10_000).default(1),
     label: z.string().max(100).optional(),
     seed: z.number().int().nonnegative().default(1),
+    /**
+     * The A/A control: the receiver's second direct connection to the exchange, recorded as
+     * `control-results.csv` (modes paired and baseline; `--no-control` turns it off).
+     */
+    control: z.boolean().default(true),
+    /**
+     * Link emulators release early by the lab's measured loopback-hop cost (lib/loopback-hop.ts), so
+     * a path's delay is the profile's; false (`--no-hop-compensation`) = they add their whole delay
+     * on top of the hops (the raw lab).
+     */
+    hopCompensation: z.boolean().default(true),
+    /** The practical-significance threshold (lib/analysis/practical.ts); absent = the analysis's default. */
+    ...practicalInputFields,
   })
   .strict()
   .refine((o) => !(o.exchange !== undefined && o.replay !== undefined), {

@@ -5,6 +5,8 @@
  * no causes) or from the cloud (a run plan, no status yet) still reads.
  */
 import { z } from 'zod';
+import { connectionRecordSchema } from './agent-files';
+import { labHopsSchema } from './loopback-hop';
 
 /**
  * How a run ended (DESIGN.md "A run says how it ended"): `degraded` = it ran to its end but a path
@@ -46,6 +48,21 @@ const WORKFLOW_STATUS: Record<string, RunStatus> = {
   ABORTED: 'interrupted',
 };
 
+/**
+ * Where one site of a cloud run ran, by AZ ID: names (`eu-central-1a`) map to different physical
+ * zones in each account, IDs (`euc1-az2`) do not, so comparisons across accounts go by ID.
+ */
+export const sitePlacementSchema = z
+  .object({
+    region: z.string().min(1),
+    availabilityZoneId: z.string().min(1),
+    /** This account's name for the zone; null when the stack did not say. */
+    availabilityZoneName: z.string().nullable(),
+    instanceType: z.string().min(1),
+  })
+  .loose();
+export type SitePlacement = z.infer<typeof sitePlacementSchema>;
+
 const statusSchema = z.preprocess(
   (value) => (typeof value === 'string' ? (WORKFLOW_STATUS[value] ?? value) : value),
   z.enum(RUN_STATUSES),
@@ -70,8 +87,24 @@ export const runFileSchema = z
     mode: z.string().optional(),
     streams: z.array(z.string()).optional(),
     regions: z.object({ forwarder: z.string(), receiver: z.string() }).partial().optional(),
+    /**
+     * Cloud runs: each site's zone and instance type, added by ProvisionDescribeSites once the
+     * stacks are complete (the plan's own `sites` list is what teardown reads, left as it is).
+     */
+    placement: z
+      .object({ receiver: sitePlacementSchema, forwarder: sitePlacementSchema })
+      .partial()
+      .optional(),
+    /**
+     * Every exchange and relay connection the agents opened, from their `metrics/<agent>.json`
+     * (lib/run-connections.ts): which server each path reached, when, and why it closed. Absent in
+     * older files.
+     */
+    connections: z.array(connectionRecordSchema).optional(),
     /** Local runs: the link profile; the replay's file, speed and what it sent. */
     profile: z.unknown().optional(),
+    /** Local runs with link emulators: the loopback hop measured and the links' compensation for it. */
+    lab: labHopsSchema.optional(),
     replay: z.unknown().optional(),
     versions: z.record(z.string(), z.string()).optional(),
   })

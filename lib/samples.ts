@@ -8,6 +8,12 @@ import { ErrorCode, FeedpathError, userError } from './errors';
 
 export type PathName = 'baseline' | 'backbone';
 export const PATHS: readonly PathName[] = ['baseline', 'backbone'];
+/**
+ * What a results file records: a path, or the A/A control — the receiver's second direct connection
+ * to the exchange (same URL, same streams, same link), recorded as the baseline is, so the method's
+ * own noise floor can be told from a difference between the paths.
+ */
+export type FeedName = PathName | 'control';
 
 /** The seed experiment's columns, in its order. */
 export const SEED_COLUMNS = [
@@ -18,14 +24,25 @@ export const SEED_COLUMNS = [
   'end_to_end_latency_ms',
   'backbone_latency_ms',
 ] as const;
-/** Our extra columns, after the seed's. */
-export const EXTRA_COLUMNS = ['stream', 'symbol', 'exchange_time_us', 'first_update_id'] as const;
+/**
+ * Our extra columns, after the seed's. `connection` is the 1-based ordinal of the exchange
+ * connection that delivered the event (numbered per agent and feed in opening order, as in the
+ * connection log, lib/agent-files.ts): the receiver's own for baseline and control rows, the
+ * forwarder's upstream connection for backbone rows; empty when not known.
+ */
+export const EXTRA_COLUMNS = [
+  'stream',
+  'symbol',
+  'exchange_time_us',
+  'first_update_id',
+  'connection',
+] as const;
 export const CSV_HEADER = [...SEED_COLUMNS, ...EXTRA_COLUMNS].join(',');
 
-export function resultsCsvName(path: PathName): string {
+export function resultsCsvName(path: FeedName): string {
   return `${path}-results.csv`;
 }
-export function resultsJsonName(path: PathName): string {
+export function resultsJsonName(path: FeedName): string {
   return `${path}-results.json`;
 }
 
@@ -43,6 +60,8 @@ export interface Sample {
   receiverNs: bigint;
   /** Depth only: first update id U. */
   firstId: number | undefined;
+  /** The ordinal of the exchange connection that delivered it (see EXTRA_COLUMNS); undefined: not known. */
+  connection?: number | undefined;
 }
 
 function ms(ns: bigint): string {
@@ -61,7 +80,7 @@ export function formatSampleRow(s: Sample): string {
   const e2e = eUs === undefined ? '' : ms(s.receiverNs - BigInt(eUs) * 1000n);
   const tokyo = s.forwarderNs === undefined ? '' : String(s.forwarderNs);
   const leg = s.forwarderNs === undefined ? '' : ms(s.receiverNs - s.forwarderNs);
-  return `${s.id},${binanceMs},${tokyo},${s.receiverNs},${e2e},${leg},${s.stream},${s.symbol},${eUs ?? ''},${s.firstId ?? ''}\n`;
+  return `${s.id},${binanceMs},${tokyo},${s.receiverNs},${e2e},${leg},${s.stream},${s.symbol},${eUs ?? ''},${s.firstId ?? ''},${s.connection ?? ''}\n`;
 }
 
 /** Rows are written into chunks of this many bytes, each handed to the file whole. */

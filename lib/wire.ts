@@ -57,6 +57,40 @@ export function decodeRelayFrame(frame: string): { stampNs: bigint; raw: string 
   return { stampNs: BigInt(frame.slice(0, space)), raw: frame.slice(space + 1) };
 }
 
+/**
+ * Which exchange connection the frames that follow came from. The forwarder's upstream connection
+ * changes rarely (a reconnect, a 24 h rollover), so it is not repeated in every frame: the forwarder
+ * announces its upstream connection's ordinal on the relay whenever it changes, before the first
+ * frame from that connection, and first thing on every new relay connection; the receiver gives
+ * each backbone frame the ordinal last announced on the relay. Steady state costs the forwarder's
+ * hot path one integer comparison per message, and the relay carries the exchange's bytes as before.
+ *
+ * The announcement is an ordinary relay frame whose message is `{"feedpath_connection":<ordinal>}`,
+ * so the relay stream stays a capture: a capture reader skips the line as not a stream message.
+ */
+export const CONNECTION_ANNOUNCEMENT_PREFIX = '{"feedpath_connection":';
+
+/** The announcement's message for upstream connection `ordinal`. */
+export function connectionAnnouncement(ordinal: number): string {
+  return `${CONNECTION_ANNOUNCEMENT_PREFIX}${ordinal}}`;
+}
+
+/** The announcement of upstream connection `ordinal`, as a complete relay WebSocket frame. */
+export function encodeConnectionAnnouncement(stampNs: bigint, ordinal: number): Buffer {
+  return encodeRelayWsFrame(stampNs, Buffer.from(connectionAnnouncement(ordinal)));
+}
+
+/**
+ * The ordinal a relay frame's message announces: undefined when the message is not an announcement
+ * (an exchange message), NaN when it is one but its ordinal cannot be read.
+ */
+export function decodeConnectionAnnouncement(raw: string): number | undefined {
+  if (!raw.startsWith(CONNECTION_ANNOUNCEMENT_PREFIX)) return undefined;
+  const digits = raw.slice(CONNECTION_ANNOUNCEMENT_PREFIX.length, -1);
+  const ordinal = /^[1-9]\d{0,9}$/.test(digits) && raw.endsWith('}') ? Number(digits) : NaN;
+  return ordinal;
+}
+
 /** The header the forwarder presents its shared token in. */
 export const RELAY_TOKEN_HEADER = 'x-feedpath-token';
 /** The path a receiver accepts relays on. */

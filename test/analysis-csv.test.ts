@@ -59,6 +59,41 @@ describe('results CSV reader', () => {
     expect(Array.from(columns.exchangeToForwarderMs ?? [])).toEqual([2]);
   });
 
+  it('reads the connection column as the receiver writes it (NaN where a row has none)', async () => {
+    const rows = [trade(1, 100_000), trade(2, 100_000), trade(3, 100_000)];
+    const text = csv([{ ...rows[0]!, connection: 1 }, rows[1]!, { ...rows[2]!, connection: 2 }]);
+
+    const columns = await read(text);
+
+    expect(CSV_HEADER.split(',').at(-1)).toBe('connection');
+    expect(Array.from(columns.connection ?? [])).toEqual([1, NaN, 2]);
+    expect(columns.dataErrors.total).toBe(0);
+  });
+
+  it('reads a file written before the connection column (no column: connection null)', async () => {
+    const old = CSV_HEADER.replace(/,connection$/, '');
+    const text = csv([trade(1, 100_000), trade(2, 100_500)])
+      .split('\n')
+      .map((line, i) => (i === 0 ? old : line.replace(/,$/, '')))
+      .join('\n');
+
+    const columns = await read(text);
+
+    expect(text.split('\n')[0]).not.toContain('connection');
+    expect(columns.rows).toBe(2);
+    expect(columns.connection).toBeNull();
+    expect(Array.from(columns.e2eMs)).toEqual([100, 100.5]);
+    expect(columns.problems).toEqual([]);
+  });
+
+  it('flags a connection cell that is not a whole number as unreadable', async () => {
+    const text = csv([{ ...trade(1, 100_000), connection: 1 }]).replace(/,1\n$/, ',x\n');
+
+    const columns = await read(text);
+
+    expect(columns.problemCounts).toEqual({ 'bad connection': 1 });
+  });
+
   it('rejects an empty file with FP_BAD_RESULTS naming it', async () => {
     const error = await readError('');
     expect(error.code).toBe(ErrorCode.badResults);

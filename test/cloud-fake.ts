@@ -22,6 +22,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import {
+  DescribeAvailabilityZonesCommand,
+  type DescribeAvailabilityZonesCommandInput,
   DescribeInstanceTypeOfferingsCommand,
   EC2Client,
   type DescribeInstanceTypeOfferingsCommandInput,
@@ -98,6 +100,8 @@ export interface FakeCloudOptions {
   throttleOnce: Set<string>;
   /** AZ IDs per region that offer an instance type, in EC2's (unsorted) order; by default every type is offered in two zones. */
   offeredZones: (region: string, instanceType: string) => string[];
+  /** Every AZ ID of a region (DescribeAvailabilityZones); by default az1 … az3. */
+  regionZones: (region: string) => string[];
 }
 
 interface FakeStack {
@@ -161,6 +165,7 @@ export class FakeCloud {
       uploadRows: 200,
       throttleOnce: new Set(),
       offeredZones: (region) => [`${region}-az3`, `${region}-az1`],
+      regionZones: (region) => [1, 2, 3].map((n) => `${region}-az${n}`),
       ...options,
     };
     this.install();
@@ -305,6 +310,19 @@ export class FakeCloud {
             .offeredZones(region, type)
             .map((Location) => ({ InstanceType: type, LocationType: 'availability-zone-id', Location })),
         };
+      });
+    this.ec2
+      .on(DescribeAvailabilityZonesCommand)
+      .callsFake(async (input: DescribeAvailabilityZonesCommandInput, getClient) => {
+        const region = await regionOf(getClient);
+        // The nth zone is named <region> + the nth letter (this account's mapping; others differ).
+        const zones = this.options.regionZones(region).map((ZoneId, i) => ({
+          ZoneId,
+          ZoneName: `${region}${String.fromCharCode(97 + i)}`,
+          RegionName: region,
+        }));
+        const wanted = input.ZoneIds ?? [];
+        return { AvailabilityZones: zones.filter((z) => wanted.length === 0 || wanted.includes(z.ZoneId)) };
       });
     this.cfn.on(CreateStackCommand).callsFake(async (input: CreateStackCommandInput, getClient) => {
       this.maybeThrottle('CreateStackCommand');

@@ -7,6 +7,8 @@ import { startForwarder, type ForwarderHandle } from '../agents/forwarder/forwar
 import { startReceiver, type ReceiverHandle } from '../agents/receiver/receiver';
 import { AgentProcess } from '../cli/local/agent-process';
 import type { AgentEvent } from '../lib/agent';
+import { agentMetricsSchema } from '../lib/agent-files';
+import { CSV_HEADER } from '../lib/samples';
 import {
   bundleAgent,
   depthMessage,
@@ -14,6 +16,7 @@ import {
   sleep,
   startFakeExchange,
   tempDir,
+  tradeMessage,
   waitFor,
   type FakeExchange,
 } from './feed.helpers';
@@ -131,6 +134,79 @@ describe('forwarder', () => {
     for (const receiver of receivers) expect(receiver.counters().paths.backbone?.lost).toBe(0);
   });
 
+  it('carries its upstream connection to the receiver: backbone rows turn to connection 2 exactly at a reconnect', async () => {
+    fake = await startFakeExchange();
+    const rxDir = await tempDir('ordinal-rx');
+    const receiver = await startReceiver(
+      { mode: 'backbone', host: '127.0.0.1', port: 0, token: TOKEN, outDir: rxDir },
+      quiet,
+    );
+    receivers.push(receiver);
+    const fwdDir = await tempDir('ordinal-fwd');
+    forwarder = await startForwarder(
+      {
+        exchangeUrl: fake.url,
+        receivers: [{ host: '127.0.0.1', port: receiver.port as number }],
+        token: TOKEN,
+        outDir: fwdDir,
+        reconnectBaseDelayMs: 20,
+      },
+      quiet,
+    );
+    const f = forwarder;
+    const ex = fake;
+    const backbone = (): number => receiver.counters().paths.backbone?.samples ?? 0;
+    await waitFor(
+      () => ex.connections.length === 1 && f.counters().receivers[0]?.connected === true,
+      'the forwarder connected to the exchange and the receiver',
+    );
+
+    for (let id = 1; id <= 100; id += 1) ex.connections[0]?.send(tradeMessage(id));
+    await waitFor(() => backbone() === 100, '100 events on the first connection');
+    ex.connections[0]?.terminate();
+    await waitFor(
+      () => ex.connections.length === 2 && f.counters().feed.connects === 2,
+      'the forwarder to reconnect',
+    );
+    for (let id = 101; id <= 200; id += 1) ex.connections[1]?.send(tradeMessage(id));
+    await waitFor(() => backbone() === 200, '100 events on the second connection');
+    await forwarder.stop('test end');
+    forwarder = undefined;
+    receivers.length = 0;
+    await receiver.stop('test end');
+
+    const connection = CSV_HEADER.split(',').indexOf('connection');
+    const rows = (await readCsv(join(rxDir, 'backbone-results.csv'))).rows;
+    expect(rows.map((row) => Number(row[0]))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(rows.map((row) => row[connection])).toEqual([
+      ...Array<string>(100).fill('1'),
+      ...Array<string>(100).fill('2'),
+    ]);
+    const metrics = agentMetricsSchema.parse(
+      JSON.parse(await readFile(join(fwdDir, 'metrics', 'forwarder.json'), 'utf8')),
+    );
+    const upstream = metrics.connections?.filter((c) => c.feed === 'backbone');
+    expect(upstream).toEqual([
+      expect.objectContaining({
+        agent: 'forwarder',
+        ordinal: 1,
+        remote: { address: '127.0.0.1', port: ex.port },
+        close_reason: expect.stringMatching(/closed by the server|ECONNRESET|socket hang up/),
+      }),
+      expect.objectContaining({
+        ordinal: 2,
+        remote: { address: '127.0.0.1', port: ex.port },
+        close_reason: 'stopped',
+      }),
+    ]);
+    expect(Date.parse(upstream?.[0]?.closed_at ?? '')).toBeLessThanOrEqual(
+      Date.parse(upstream?.[1]?.opened_at ?? ''),
+    );
+    expect(metrics.connections?.filter((c) => c.feed === 'relay')).toEqual([
+      expect.objectContaining({ ordinal: 1, remote: { address: '127.0.0.1', port: receiver.port } }),
+    ]);
+  });
+
   it('killed and restarted mid-run: the receiver keeps its samples, counts the loss, the backbone resumes', async () => {
     const agentsDir = await bundleAgent('forwarder');
     const logDir = await tempDir('restart-logs');
@@ -193,7 +269,11 @@ describe('forwarder', () => {
     expect(missing.length).toBeGreaterThan(50);
     expect(status.backbone?.lost).toBe(missing.length);
     expect(backboneRows.length).toBe(status.backbone?.samples);
-    expect(done.samples).toEqual({ baseline: baselineRows.length, backbone: backboneRows.length });
+    expect(done.samples).toEqual({
+      baseline: baselineRows.length,
+      backbone: backboneRows.length,
+      control: expect.any(Number),
+    });
     const summary = JSON.parse(await readFile(join(outDir, 'backbone-results.json'), 'utf8')) as Record<
       string,
       unknown

@@ -440,6 +440,8 @@ describe('startAgent', () => {
       durationSeconds: 300,
       outDir: 'out',
       mode: 'backbone',
+      // No baseline to compare it with: no A/A control (the input's default is on).
+      control: false,
       host: '0.0.0.0',
       port: 9100,
     });

@@ -97,6 +97,9 @@ export function syntheticRecord(
     mode: 'paired',
     forwarder_region: 'ap-northeast-1',
     receiver_region: 'eu-central-1',
+    forwarder_az_id: 'apne1-az4',
+    receiver_az_id: 'euc1-az2',
+    instance_type: 'c7i.large',
     streams: ['btcusdt@trade'],
   };
   if (options.failed === true) {
@@ -127,6 +130,9 @@ export function syntheticRecord(
       receiver_clock_error_bound_ms: null,
       forwarder_clock_error_bound_ms: null,
       loss_by_stream: [],
+      baseline_histogram: null,
+      backbone_histogram: null,
+      paired_delta_histogram: null,
     };
   }
   // A routing change every ~50 runs moves the delta; market hours move the tails.
@@ -160,6 +166,10 @@ export function syntheticRecord(
     receiver_clock_error_bound_ms: 0.2,
     forwarder_clock_error_bound_ms: 0.3,
     loss_by_stream: [{ stream: 'btcusdt@trade', baseline_lost: baselineLost, backbone_lost: 0 }],
+    // Hand-made records have no histograms, as records written before them: shown, not merged.
+    baseline_histogram: null,
+    backbone_histogram: null,
+    paired_delta_histogram: null,
   };
 }
 

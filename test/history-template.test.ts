@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENDED_STATUSES, failedHistoryRecord } from '../lib/history';
+import { HISTOGRAM_BIN_OFFSET, HISTOGRAM_RELATIVE_ACCURACY, HISTOGRAM_SCHEME } from '../lib/stats';
 import { EMF_DIMENSIONS, EMF_NAMESPACE, EMF_SERVICE } from '../lib/metrics-emf';
+import { trinoSyntaxErrors } from './trino-sql';
 
 // osls ships no types; this is the function serverless uses for `${file(…yml)}`.
 const parseServerlessFile = require('osls/lib/utils/fs/parse') as (path: string, contents: string) => unknown;
@@ -164,6 +166,9 @@ describe('cloudformation/history.yml', () => {
       paired_significant: 'boolean',
       baseline_lost: 'bigint',
       loss_by_stream: 'array<struct<stream:string,baseline_lost:bigint,backbone_lost:bigint>>',
+      baseline_histogram: 'struct<scheme:string,bins:array<int>,counts:array<bigint>>',
+      backbone_histogram: 'struct<scheme:string,bins:array<int>,counts:array<bigint>>',
+      paired_delta_histogram: 'struct<scheme:string,bins:array<int>,counts:array<bigint>>',
     });
   });
 
@@ -272,6 +277,33 @@ describe('cloudformation/history.yml', () => {
         Database: { Ref: 'HistoryDatabase' },
         WorkGroup: { Ref: 'HistoryWorkGroup' },
       });
+    }
+  });
+
+  it('saves queries that parse as Trino SQL, reading the histograms with lib/stats/histogram.ts constants', () => {
+    const queries = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Athena::NamedQuery')
+      .map((r) => ({ name: r.Properties.Name as string, sql: r.Properties.QueryString as string }));
+    // The value of bin b, as the queries write it: sign(b)·(1 − α)·((1 + α)/(1 − α))^(|b| − offset).
+    const alpha = HISTOGRAM_RELATIVE_ACCURACY;
+    const binValue = `* ${1 - alpha}e0 * power(${1 + alpha}e0 / ${1 - alpha}e0, abs(`;
+
+    const errors = queries.map((q) => ({ name: q.name, errors: trinoSyntaxErrors(q.sql) }));
+
+    expect(errors).toEqual(queries.map((q) => ({ name: q.name, errors: [] })));
+    // The check can fail: a broken statement is reported.
+    expect(trinoSyntaxErrors('SELECT count(* FROM history')).not.toEqual([]);
+    const merged = queries.filter((q) => q.sql.includes('_histogram'));
+    expect(merged.map((q) => q.name)).toEqual(['feedpath weekly percentiles', 'feedpath worst hours']);
+    for (const q of merged) {
+      expect(q.sql).toContain(`.scheme = '${HISTOGRAM_SCHEME}'`);
+      expect(q.sql).toContain(binValue);
+      expect(q.sql.match(/abs\((?:lo_bin|coalesce\(hi_bin, lo_bin\))\) - (\d+)\)/g)).toEqual([
+        `abs(lo_bin) - ${HISTOGRAM_BIN_OFFSET})`,
+        `abs(coalesce(hi_bin, lo_bin)) - ${HISTOGRAM_BIN_OFFSET})`,
+      ]);
+      // No percentile of the runs' own percentiles.
+      expect(q.sql).not.toMatch(/approx_percentile\((paired_median|baseline_p99|backbone_p99)/);
     }
   });
 });

@@ -18,7 +18,7 @@ import {
   IAMClient,
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { runWorkflowLocally, type LocalTaskHandlers, type LocalWorkflowOptions } from '../cli/workflow';
 import { WorkflowErrorName } from '../lib/cloud/errors';
 import { lambdaCloud, resetLambdaCloud } from '../lib/cloud/lambda';
@@ -39,7 +39,9 @@ import {
 import { handler as prepare } from '../functions/prepare';
 import { handler as provisionSites } from '../functions/provision-sites';
 import { handler as recordExecution } from '../functions/record-execution';
+import { historyKey, parseHistoryRecord } from '../lib/history';
 import { projectRoot } from '../lib/paths';
+import { runFileSchema } from '../lib/run-file';
 
 const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Parameters<typeof prepare>[1];
 
@@ -106,6 +108,15 @@ async function runRoles(): Promise<string[]> {
   const { Roles } = await iam.send(new ListRolesCommand({}));
   iam.destroy();
   return (Roles ?? []).map((r) => r.RoleName ?? '').filter((name) => name !== STACK_ROLE);
+}
+
+/** An object of the results bucket, as text. */
+async function readObject(key: string): Promise<string> {
+  const s3 = motoClient(S3Client);
+  const { Body } = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  const text = (await Body?.transformToString()) ?? '';
+  s3.destroy();
+  return text;
 }
 
 /** Neither stacks, nor instances, nor instance roles of a run are left. */
@@ -226,7 +237,12 @@ describeMoto('the workflow against moto', () => {
   });
 
   it('runs a paired experiment with both sites in one region, peering included, and deletes all four stacks', async () => {
-    const result = await runWorkflowLocally(PAIRED_HERE, lambdaHandlers(), FAST);
+    // The receiver pinned to a zone by AZ ID; the forwarder takes the first that offers the type.
+    const result = await runWorkflowLocally(
+      { ...PAIRED_HERE, receiverAzId: 'euc1-az2' },
+      lambdaHandlers(),
+      FAST,
+    );
 
     expect({ lastState: result.lastState, error: result.error, cause: result.cause }).toEqual({
       lastState: 'Succeeded',
@@ -235,6 +251,35 @@ describeMoto('the workflow against moto', () => {
     });
     expect(result.states).toContain('ConnectSites');
     expect(result.states).toContain('RunForwarder');
+    // run.json, the report and the history record say where each site ran (moto: az2 is <region>b).
+    const { prefix, runId } = result.output as { prefix: string; runId: string };
+    const run = runFileSchema.parse(JSON.parse(await readObject(`${prefix}run.json`)));
+    expect(run.placement).toEqual({
+      receiver: {
+        region: REGION,
+        availabilityZoneId: 'euc1-az2',
+        availabilityZoneName: `${REGION}b`,
+        instanceType: 'c7i.large',
+      },
+      forwarder: {
+        region: REGION,
+        availabilityZoneId: 'euc1-az1',
+        availabilityZoneName: `${REGION}a`,
+        instanceType: 'c7i.large',
+      },
+    });
+    expect(await readObject(`${prefix}report.md`)).toContain(
+      `| receiver | ${REGION} | euc1-az2 | ${REGION}b | c7i.large |`,
+    );
+    const started = new Date(run.startedAt ?? '').toISOString();
+    const record = parseHistoryRecord(
+      JSON.parse(await readObject(historyKey({ run_id: runId, started_at: started }))),
+    );
+    expect(record).toMatchObject({
+      receiver_az_id: 'euc1-az2',
+      forwarder_az_id: 'euc1-az1',
+      instance_type: 'c7i.large',
+    });
     await expectNothingLeft();
   });
 

@@ -127,11 +127,48 @@ describe('receiver', () => {
       string,
       unknown
     >;
-    expect(done).toMatchObject({ reason: 'SIGTERM', samples: { baseline: csv.rows.length } });
+    const control = await readCsv(join(outDir, 'control-results.csv'));
+    const controlSummary = JSON.parse(await readFile(join(outDir, 'control-results.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(done).toMatchObject({
+      reason: 'SIGTERM',
+      samples: { baseline: csv.rows.length, control: control.rows.length },
+    });
     expect(summary).toMatchObject({ setup_type: 'baseline', sample_count: csv.rows.length, events_lost: 0 });
+    // The A/A control is on by default with the baseline: its own file, the same format.
+    expect(control.header).toBe(csv.header);
+    expect(control.rows.length).toBeGreaterThan(0);
+    expect(controlSummary).toMatchObject({ setup_type: 'control', sample_count: control.rows.length });
     expect(metrics).toMatchObject({ agent: 'receiver', counters: { baseline: { total: csv.rows.length } } });
     expect(metrics).toHaveProperty('clock_error_bound_ms');
     expect(Number(metrics.samples)).toBeGreaterThan(0);
+  });
+
+  it('records no control with control: false, and none in backbone mode', async () => {
+    exchange = await startExchange({
+      source: { kind: 'synthetic', tradesPerSecond: 200, bookTickerPerSecond: 0 },
+    });
+    const [off, backbone] = [await tempDir('no-control'), await tempDir('backbone-control')];
+    const baseline = await startReceiver(
+      { mode: 'baseline', control: false, exchangeUrl: exchange.url, outDir: off },
+      quiet,
+    );
+    const relayOnly = await startReceiver(
+      { mode: 'backbone', host: '127.0.0.1', port: 0, token: 't', outDir: backbone },
+      quiet,
+    );
+    await waitFor(() => (baseline.counters().paths.baseline?.samples ?? 0) > 0, 'a baseline sample');
+
+    await baseline.stop('test end');
+    await relayOnly.stop('test end');
+
+    expect(baseline.feeds).toEqual(['baseline']);
+    expect(relayOnly.feeds).toEqual(['backbone']);
+    expect((await readdir(off)).filter((f) => f.startsWith('control'))).toEqual([]);
+    expect((await readdir(backbone)).filter((f) => f.startsWith('control'))).toEqual([]);
+    expect(baseline.counters().controlFeed).toBeUndefined();
   });
 
   it("reads the host clock's error bound from chronyc tracking: |offset| + dispersion + delay / 2", () => {

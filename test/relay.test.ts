@@ -4,11 +4,15 @@ import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange'
 import { startForwarder, type ForwarderHandle } from '../agents/forwarder/forwarder';
 import { startReceiver, type ReceiverHandle } from '../agents/receiver/receiver';
 import type { AgentEvent } from '../lib/agent';
+import { agentMetricsSchema } from '../lib/agent-files';
 import { CSV_HEADER } from '../lib/samples';
+import { connectionAnnouncement, encodeRelayFrame } from '../lib/wire';
 import { freePort, readCsv, sleep, tempDir, waitFor } from './feed.helpers';
 
 const quiet = { log: () => undefined };
 const TOKEN = 'relay-test-token';
+/** Where a row's `connection` cell is (the last of our extra columns). */
+const CONNECTION = CSV_HEADER.split(',').indexOf('connection');
 
 describe('forwarder → receiver relay', () => {
   let exchange: ExchangeHandle | undefined;
@@ -24,7 +28,7 @@ describe('forwarder → receiver relay', () => {
     exchange = undefined;
   });
 
-  it('gives a paired receiver the same events on both paths, with the seed columns and forwarder stamps', async () => {
+  it('gives a paired receiver the same events on both paths and the control, with the seed columns, forwarder stamps and connections', async () => {
     exchange = await startExchange({
       source: {
         kind: 'synthetic',
@@ -70,8 +74,16 @@ describe('forwarder → receiver relay', () => {
 
     const baseline = await readCsv(join(outDir, 'baseline-results.csv'));
     const backbone = await readCsv(join(outDir, 'backbone-results.csv'));
+    const control = await readCsv(join(outDir, 'control-results.csv'));
     expect(baseline.header).toBe(CSV_HEADER);
     expect(backbone.header).toBe(CSV_HEADER);
+    expect(control.header).toBe(CSV_HEADER);
+    // One connection each, nothing reconnected: every row names connection 1 (the backbone's is the
+    // forwarder's upstream connection, announced on the relay).
+    for (const rows of [baseline.rows, backbone.rows, control.rows]) {
+      expect(new Set(rows.map((row) => row[CONNECTION]))).toEqual(new Set(['1']));
+    }
+    expect(control.rows.length).toBeGreaterThan(200);
     // The two exchange connections opened at different instants: compare where both were open.
     const ids = (rows: string[][]): number[] => rows.map((row) => Number(row[0]));
     const from = Math.max(ids(baseline.rows)[0] as number, ids(backbone.rows)[0] as number);
@@ -91,13 +103,55 @@ describe('forwarder → receiver relay', () => {
       expect(row[2]).toBe('');
       expect(row[5]).toBe('');
     }
-    expect(done.samples).toEqual({ baseline: baseline.rows.length, backbone: backbone.rows.length });
+    expect(done.samples).toEqual({
+      baseline: baseline.rows.length,
+      backbone: backbone.rows.length,
+      control: control.rows.length,
+    });
     const summary = JSON.parse(await readFile(join(outDir, 'backbone-results.json'), 'utf8')) as Record<
       string,
       unknown
     >;
     expect(summary.sample_count).toBe(backbone.rows.length);
     expect(summary.events_lost).toBe(0);
+    const controlSummary = JSON.parse(await readFile(join(outDir, 'control-results.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(controlSummary).toMatchObject({ setup_type: 'control', sample_count: control.rows.length });
+    const metrics = agentMetricsSchema.parse(
+      JSON.parse(await readFile(join(outDir, 'metrics', 'receiver.json'), 'utf8')),
+    );
+    const exchangePort = Number(new URL(exchange.url).port);
+    expect(metrics.connections).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          agent: 'receiver',
+          feed: 'baseline',
+          ordinal: 1,
+          remote: { address: '127.0.0.1', port: exchangePort },
+          // The exchange stopped first: it closed the connection, and said why.
+          close_reason: 'closed by the server (code 1001: exchange stopping)',
+        }),
+        expect.objectContaining({
+          feed: 'control',
+          ordinal: 1,
+          remote: { address: '127.0.0.1', port: exchangePort },
+        }),
+        expect.objectContaining({
+          feed: 'relay',
+          ordinal: 1,
+          local: { address: '127.0.0.1', port: receiver.port },
+          close_reason: 'stopped',
+        }),
+      ]),
+    );
+    expect(metrics.connections).toHaveLength(3);
+    const [baselineConn, controlConn] = ['baseline', 'control'].map((feed) =>
+      metrics.connections?.find((c) => c.feed === feed),
+    );
+    // Two connections: two client ports.
+    expect(baselineConn?.local?.port).not.toBe(controlConn?.local?.port);
     const progress = receiverEvents.filter((e) => e.event === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     expect(receiverEvents[0]).toMatchObject({ event: 'ready', port: receiver.port });
@@ -153,6 +207,44 @@ describe('forwarder → receiver relay', () => {
     ws.close();
 
     expect(r.counters().paths.backbone).toMatchObject({ samples: 1, malformed: 1, unknown: 1 });
+  });
+
+  it('gives backbone rows the upstream connection announced on the relay, and keeps it out of the samples', async () => {
+    const { default: WebSocket } = await import('ws');
+    const outDir = await tempDir('announce');
+    receiver = await startReceiver(
+      { mode: 'backbone', host: '127.0.0.1', port: 0, token: TOKEN, outDir },
+      { ...quiet, report: () => undefined },
+    );
+    const ws = new WebSocket(`ws://127.0.0.1:${receiver.port}/relay`, {
+      headers: { 'x-feedpath-token': TOKEN },
+      perMessageDeflate: false,
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const trade = (id: number): string =>
+      `1723161254087896568 {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161254000000,"s":"BTCUSDT","t":${id},"p":"1","q":"1","T":1723161254000000,"m":true,"M":true}}`;
+
+    ws.send(trade(1)); // before any announcement: not known
+    ws.send(encodeRelayFrame(1723161254087896568n, connectionAnnouncement(3)));
+    ws.send(trade(2));
+    ws.send(trade(3));
+    ws.send('1723161254087896568 {"feedpath_connection":x}');
+    ws.send(encodeRelayFrame(1723161254087896568n, connectionAnnouncement(4)));
+    ws.send(trade(4));
+    const r = receiver;
+    await waitFor(() => r.counters().paths.backbone?.messages === 7, 'seven frames');
+    ws.close();
+    await receiver.stop('test end');
+    receiver = undefined;
+
+    const rows = (await readCsv(join(outDir, 'backbone-results.csv'))).rows;
+    expect(rows.map((row) => [row[0], row[CONNECTION]])).toEqual([
+      ['1', ''],
+      ['2', '3'],
+      ['3', '3'],
+      ['4', '4'],
+    ]);
+    expect(r.counters().paths.backbone).toMatchObject({ samples: 4, malformed: 1, unknown: 0 });
   });
 
   it('waits for a receiver that is not up yet (FP_RECEIVER_UNREACHABLE), then relays to it', async () => {

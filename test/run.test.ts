@@ -6,8 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
+import { runFileSchema } from '../lib/run-file';
 import { feedpath, onlyRun, readJson } from './feedpath-cli';
 import type { LabCheck } from '../lib/analysis/lab';
+import { labHopsSchema, linkCompensationMs, type LoopbackHop } from '../lib/loopback-hop';
 
 const CAPTURE = join(projectRoot(), '..', 'shared', 'data', 'binance-spot-btcusdt-20240808.gz');
 
@@ -49,15 +51,23 @@ describe('feedpath run', () => {
     const dir = onlyRun(out);
     const baseline = readJson(join(dir, 'baseline-results.json'));
     const backbone = readJson(join(dir, 'backbone-results.json'));
-    // A link never releases early, so a median below the profile's delay is a measurement error;
-    // above it the lab's own overhead shows, which a busy machine inflates: that side gets a margin
-    // that holds under load, and the tight figures belong to `npm run bench -- truth`.
-    const recovers = (measured: unknown, delayMs: number): string => {
+    // The run measured one loopback hop and each link took 2 hops off its delays (run.json `lab`).
+    const hops = labHopsSchema.parse(readJson(join(dir, 'run.json')).lab);
+    expect(hops.compensated).toBe(true);
+    expect(hops.hop?.medianUs).toBeGreaterThan(0);
+    const compensation = hops.linkCompensationMs;
+    expect(compensation).toBe(linkCompensationMs(hops.hop as LoopbackHop));
+    // A link never releases before read + delay − its compensation, so a median below that is a
+    // measurement error; above it the lab's own overhead shows, which a busy machine inflates: that
+    // side gets a margin that holds under load, and the tight figures belong to `npm run bench -- truth`.
+    const recovers = (measured: unknown, delayMs: number, links = 1): string => {
       const m = measured as number;
-      return m > delayMs - 0.2 && m < delayMs + 8 ? 'recovered' : `${m} ms for a ${delayMs} ms delay`;
+      return m > delayMs - links * compensation - 0.2 && m < delayMs + 8
+        ? 'recovered'
+        : `${m} ms for a ${delayMs} ms delay`;
     };
     expect(recovers(baseline.median_latency_ms, 40)).toBe('recovered');
-    expect(recovers(backbone.median_latency_ms, 28)).toBe('recovered');
+    expect(recovers(backbone.median_latency_ms, 28, 2)).toBe('recovered');
     expect(recovers(backbone.backbone_median_latency_ms, 25)).toBe('recovered');
     expect(baseline.events_lost).toBe(0);
     expect(backbone.events_lost).toBe(0);
@@ -80,23 +90,59 @@ describe('feedpath run', () => {
     expect(paired.delta_ms.median).toBeCloseTo(median(deltas), 2);
 
     // The lab check: every path and leg matched to the link emulators' ground truth (lab/<link>.csv);
-    // measured − emulated is the lab's own overhead, never below 0 but for the µs the clocks of two
-    // processes may disagree by (the upper side gets the busy-machine margin).
+    // measured − applied is the lab's own overhead, never below 0 but for the µs the clocks of two
+    // processes may disagree by (the upper side gets the busy-machine margin). Each link took the
+    // run's compensation off every delay (all drawn delays here exceed it), and the residual
+    // (measured − the profile's delay) is the overhead less that, per message.
     const lab = report.lab as LabCheck;
-    for (const leg of Object.values(lab.overhead)) {
+    const linksOf = {
+      baseline: 1,
+      backbone: 2,
+      exchange_to_forwarder: 1,
+      forwarder_to_receiver: 1,
+      paired_delta: 1,
+    };
+    for (const [key, leg] of Object.entries(lab.overhead)) {
       expect(leg?.matched).toBeGreaterThan(0.95 * baselineRows.length);
       expect(leg?.overhead_ms?.median).toBeGreaterThan(-0.2);
       expect(leg?.overhead_ms?.median).toBeLessThan(8);
+      const taken = linksOf[key as keyof typeof linksOf] * compensation;
+      expect(leg?.compensation_ms?.median).toBeCloseTo(taken, 6);
+      expect(leg?.residual_ms?.median).toBeCloseTo((leg?.overhead_ms?.median as number) - taken, 6);
     }
     expect(Object.keys(lab.links).sort()).toEqual([
       'exchange-forwarder',
       'exchange-receiver',
       'forwarder-receiver',
     ]);
-    expect(report.verdict).toMatch(/Lab check: the lab itself added/);
+    expect(report.verdict).toMatch(/Lab check: the lab itself added .* after the links' hop compensation/);
 
     expect(result.stdout).toMatch(/Backbone/);
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
+
+    // The A/A control (on by default) and connection identity: every row of the three files names
+    // its connection, and run.json lists each connection with the addresses its socket had.
+    const connection = readFileSync(join(dir, 'baseline-results.csv'), 'utf8')
+      .split('\n', 1)[0]
+      ?.split(',')
+      .indexOf('connection') as number;
+    const controlRows = csvRows(join(dir, 'control-results.csv'));
+    expect(controlRows.length).toBeGreaterThan(0.95 * baselineRows.length);
+    expect(readJson(join(dir, 'control-results.json')).setup_type).toBe('control');
+    for (const rows of [baselineRows, backboneRows, controlRows])
+      expect(new Set(rows.map((row) => row[connection]))).toEqual(new Set(['1']));
+    const run = runFileSchema.parse(readJson(join(dir, 'run.json')));
+    const endpoint = { address: '127.0.0.1', port: expect.any(Number) };
+    expect(run.connections?.map((c) => `${c.agent} ${c.feed} ${c.ordinal}`).sort()).toEqual([
+      'forwarder backbone 1',
+      'forwarder relay 1',
+      'receiver baseline 1',
+      'receiver control 1',
+      'receiver relay 1',
+    ]);
+    for (const c of run.connections ?? []) {
+      expect(c).toMatchObject({ remote: endpoint, local: endpoint, close_reason: expect.any(String) });
+    }
   }, 90_000);
 
   (existsSync(CAPTURE) ? it : it.skip)(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { taskFunctions } from '../cli/workflow';
+import { parseExperimentInput } from '../lib/cloud/input';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');
@@ -214,6 +215,24 @@ describe('serverless package', () => {
     expect(config.stepFunctions.stateMachines.feedpath.events[0].schedule).toMatchObject({
       rate: 'rate(6 hours)',
       enabled: true,
+    });
+  }, 60_000);
+
+  it("gives the scheduled executions docs/aws.md's zone-sweep input with --param=scheduleInput", async () => {
+    const docs = readFileSync(join(root, 'docs', 'aws.md'), 'utf8');
+    const param = /--param='(scheduleInput=\{.*\})'/.exec(docs)?.[1] ?? '';
+
+    const { stdout } = await run(serverless, ['print', '--format', 'json', `--param=${param}`], {
+      cwd: root,
+      env: credentialFreeEnv(),
+      timeout: 60_000,
+    });
+
+    const config = JSON.parse(stdout.slice(stdout.indexOf('{')));
+    const input = config.stepFunctions.stateMachines.feedpath.events[0].schedule.input as string;
+    expect(parseExperimentInput(JSON.parse(input), ['ap-northeast-1', 'eu-central-1'])).toMatchObject({
+      label: 'az-sweep',
+      receiverAzId: ['euc1-az1', 'euc1-az2', 'euc1-az3'],
     });
   }, 60_000);
 

@@ -93,6 +93,7 @@ describe('workflow', () => {
       instanceType: 'c7i.large',
       label: '',
       exchangeUrl: 'wss://stream.binance.com:9443',
+      control: true,
     });
     expect(cloud.commands.map((c) => c.role)).toEqual(['receiver', 'forwarder']);
   });

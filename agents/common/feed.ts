@@ -17,12 +17,18 @@
  *
  * Sockets: permessage-deflate is off (compression costs latency and CPU for ~200-byte messages), and
  * ws turns Nagle off (`setNoDelay`) on every socket it opens.
+ *
+ * Every connection that opens gets the next ordinal of the feed's {@link ConnectionLog} (1, 2, …),
+ * handed on with each message it delivers, and is logged with its addresses, times and close reason.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { eventKey, parseMessage } from '../../lib/binance';
 import { wallClock, type WallClock } from '../../lib/clock';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
+import type { ConnectionRecord } from '../../lib/agent-files';
 import { Backoff, type BackoffOptions } from './backoff';
+import { ConnectionLog } from './connection-log';
 import { isControlCandidate, isServerShutdown } from './control';
 import { SilenceWatch, type Liveness } from './silence';
 
@@ -43,7 +49,8 @@ export const DEFAULT_STABLE_AFTER_MS = 5_000;
 /** While the exchange stays unreachable, repeat the warning this often. */
 export const DEFAULT_UNREACHABLE_WARNING_INTERVAL_MS = 30_000;
 
-export type MessageHandler = (data: Buffer, stampNs: bigint) => void;
+/** `connection`: the ordinal of the connection that delivered the message (see the class comment). */
+export type MessageHandler = (data: Buffer, stampNs: bigint, connection: number) => void;
 
 export interface FeedEvents {
   /** Something a user should see; the feed keeps going. */
@@ -58,10 +65,13 @@ export interface ExchangeFeedOptions {
   /** The full stream URL (see lib/binance `streamUrl`). */
   url: string;
   /**
-   * Called once per market message with the frame's raw bytes (UTF-8 text, never re-encoded) and
-   * the arrival stamp (ns since the epoch) taken first thing on arrival.
+   * Called once per market message with the frame's raw bytes (UTF-8 text, never re-encoded), the
+   * arrival stamp (ns since the epoch) taken first thing on arrival, and the delivering
+   * connection's ordinal.
    */
   onMessage: MessageHandler;
+  /** Where the connections are logged and numbered; default: a log of this feed alone. */
+  connections?: ConnectionLog;
   clock?: WallClock;
   backoff?: BackoffOptions;
   /** [silenceTimeoutMs=60000] */
@@ -106,7 +116,10 @@ export interface FeedCounters {
 
 /** The options with a default, filled in; `connectTimeoutMs` has none (keep trying). */
 type Tunables = Required<
-  Omit<ExchangeFeedOptions, 'url' | 'onMessage' | 'clock' | 'backoff' | 'events' | 'connectTimeoutMs'>
+  Omit<
+    ExchangeFeedOptions,
+    'url' | 'onMessage' | 'clock' | 'backoff' | 'events' | 'connectTimeoutMs' | 'connections'
+  >
 > & {
   connectTimeoutMs: number | undefined;
 };
@@ -120,11 +133,15 @@ class FeedConnection implements Liveness {
   rollTimer: NodeJS.Timeout | undefined;
   /** Closed on purpose (rollover or stop): its close is not a drop. */
   retired = false;
+  /** Why we closed it (rollover, stop, silence); undefined when the other side or the network did. */
+  endReason: string | undefined;
+  /** The TCP socket under the WebSocket, once the handshake answered. */
+  socket: Socket | undefined;
+  /** Its entry in the connection log, once open; `record.ordinal` numbers its messages. */
+  record: ConnectionRecord | undefined;
+  ordinal = 0;
 
-  constructor(
-    readonly ws: WebSocket,
-    readonly seq: number,
-  ) {}
+  constructor(readonly ws: WebSocket) {}
 
   clearTimers(): void {
     this.silence?.stop();
@@ -149,6 +166,7 @@ interface Overlap {
 
 export class ExchangeFeed {
   readonly url: string;
+  readonly connections: ConnectionLog;
   readonly counters: FeedCounters = {
     messages: 0,
     connects: 0,
@@ -167,7 +185,6 @@ export class ExchangeFeed {
   private primary: FeedConnection | undefined;
   private overlap: Overlap | undefined;
   private readonly all = new Set<FeedConnection>();
-  private seq = 0;
   private started = false;
   private stopped = false;
   private everConnected = false;
@@ -183,6 +200,7 @@ export class ExchangeFeed {
     this.clock = options.clock ?? wallClock();
     this.backoff = new Backoff(options.backoff);
     this.events = options.events ?? {};
+    this.connections = options.connections ?? new ConnectionLog('exchange-feed', 'baseline');
     this.options = {
       silenceTimeoutMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS,
       maxConnectionMs: options.maxConnectionMs ?? DEFAULT_MAX_CONNECTION_MS,
@@ -265,6 +283,7 @@ export class ExchangeFeed {
       (conn) =>
         new Promise<void>((resolve) => {
           conn.retired = true;
+          conn.endReason ??= 'stopped';
           conn.clearTimers();
           if (conn.ws.readyState === WebSocket.CLOSED) {
             resolve();
@@ -282,8 +301,11 @@ export class ExchangeFeed {
       perMessageDeflate: false,
       handshakeTimeout: this.options.handshakeTimeoutMs,
     });
-    const conn = new FeedConnection(ws, (this.seq += 1));
+    const conn = new FeedConnection(ws);
     this.all.add(conn);
+    ws.on('upgrade', (res) => {
+      conn.socket = res.socket as Socket;
+    });
     ws.on('open', () => this.handleOpen(conn));
     ws.on('message', (data: Buffer) => {
       const stampNs = this.clock.nowNs();
@@ -292,7 +314,7 @@ export class ExchangeFeed {
       if (this.overlap === undefined) {
         if (conn !== this.primary) return; // a retired connection's last buffered frames
         if (isControlCandidate(data) && this.handleControl(conn, data)) return;
-        this.onMessage(data, stampNs);
+        this.onMessage(data, stampNs, conn.ordinal);
       } else {
         this.handleOverlapMessage(conn, data, stampNs);
       }
@@ -304,7 +326,7 @@ export class ExchangeFeed {
       conn.lastError = error.message;
       this.lastError = error.message;
     });
-    ws.on('close', () => this.handleClose(conn));
+    ws.on('close', (code: number, reason: Buffer) => this.handleClose(conn, code, reason.toString()));
     return conn;
   }
 
@@ -315,6 +337,8 @@ export class ExchangeFeed {
     }
     conn.open = true;
     conn.openedAt = Date.now();
+    conn.record = this.connections.opened(this.url, conn.socket);
+    conn.ordinal = conn.record.ordinal;
     this.counters.connects += 1;
     this.consecutiveFailures = 0;
     const first = !this.everConnected;
@@ -322,6 +346,7 @@ export class ExchangeFeed {
     conn.silence = new SilenceWatch(conn, this.options.silenceTimeoutMs, () => {
       this.counters.silentDrops += 1;
       conn.lastError = `no message or ping for ${this.options.silenceTimeoutMs} ms`;
+      conn.endReason = `silent: ${conn.lastError}`;
       this.events.warning?.(
         new FeedpathError(
           ErrorCode.peerSilent,
@@ -345,11 +370,22 @@ export class ExchangeFeed {
       }, this.options.overlapTimeoutMs);
       overlap.timer.unref();
     }
-    this.events.log?.(`exchange: connected to ${this.url}${first ? '' : ` (connection ${conn.seq})`}`);
+    const remote = conn.record.remote;
+    this.events.log?.(
+      `exchange: connected to ${this.url}${remote === null ? '' : ` (${remote.address}:${remote.port})`}` +
+        `${first ? '' : `, connection ${conn.ordinal}`}`,
+    );
   }
 
-  private handleClose(conn: FeedConnection): void {
+  private handleClose(conn: FeedConnection, code: number, reason: string): void {
     const wasOpen = conn.open;
+    if (conn.record !== undefined) {
+      this.connections.closed(
+        conn.record,
+        conn.endReason ??
+          (conn.lastError || `closed by the server (code ${code}${reason === '' ? '' : `: ${reason}`})`),
+      );
+    }
     conn.open = false;
     conn.clearTimers();
     this.all.delete(conn);
@@ -360,7 +396,7 @@ export class ExchangeFeed {
       this.warnUnreachable();
     } else if (!conn.retired) {
       this.counters.drops += 1;
-      this.events.log?.(`exchange: connection ${conn.seq} closed (${conn.lastError || 'by the server'})`);
+      this.events.log?.(`exchange: connection ${conn.ordinal} closed (${conn.lastError || 'by the server'})`);
       if (Date.now() - conn.openedAt >= this.options.stableAfterMs) this.backoff.reset();
     }
     const overlap = this.overlap;
@@ -427,7 +463,7 @@ export class ExchangeFeed {
     const outcome = parseMessage(data.toString());
     if (!outcome.ok) {
       // Not an event (malformed, unknown, a request's answer): pass one copy on, the primary's.
-      if (conn === this.primary) this.onMessage(data, stampNs);
+      if (conn === this.primary) this.onMessage(data, stampNs, conn.ordinal);
       return;
     }
     const key = eventKey(outcome.event);
@@ -435,7 +471,7 @@ export class ExchangeFeed {
     if (first === undefined) {
       overlap.seen.set(key, conn);
       if (conn === this.primary) overlap.lastWasDuplicate = false;
-      this.onMessage(data, stampNs);
+      this.onMessage(data, stampNs, conn.ordinal);
       return;
     }
     this.counters.duplicatesDropped += 1;
@@ -457,11 +493,12 @@ export class ExchangeFeed {
     if (overlap.timer !== undefined) clearTimeout(overlap.timer);
     if (old !== undefined && old !== next) {
       old.retired = true;
+      old.endReason ??= `rollover (${overlap.reason})`;
       old.clearTimers();
       if (old.ws.readyState === WebSocket.OPEN) old.ws.close(1000, 'rollover');
       else old.ws.terminate();
     }
-    this.events.log?.(`exchange: switched to connection ${next.seq} (${overlap.reason})`);
+    this.events.log?.(`exchange: switched to connection ${next.ordinal} (${overlap.reason})`);
     overlap.timer = setInterval(() => {
       if (this.overlap !== overlap) return;
       if (!overlap.lastWasDuplicate) this.endOverlap();

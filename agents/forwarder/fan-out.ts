@@ -14,29 +14,37 @@ export type RelayTarget = Pick<RelayLink, 'send'>;
 export class RelayFanOut {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Relay frames among `pending` (a connection announcement is not one: it carries no event). */
+  private pendingFrames = 0;
   private inTurn = false;
 
   constructor(private readonly links: readonly RelayTarget[]) {}
 
-  /** Relays one frame (a complete WebSocket frame, lib/wire `encodeRelayWsFrame`). */
-  relay(frame: Buffer): void {
+  /**
+   * Relays one frame (a complete WebSocket frame, lib/wire `encodeRelayWsFrame`); `frames` is what
+   * it counts as in the links' relayed/dropped counters (0 for a connection announcement).
+   */
+  relay(frame: Buffer, frames = 1): void {
     if (this.inTurn) {
       this.pending.push(frame);
       this.pendingBytes += frame.length;
+      this.pendingFrames += frames;
       return;
     }
     this.inTurn = true;
     process.nextTick(this.endTurn);
-    for (let i = 0; i < this.links.length; i += 1) (this.links[i] as RelayTarget).send(frame, 1);
+    for (let i = 0; i < this.links.length; i += 1) (this.links[i] as RelayTarget).send(frame, frames);
   }
 
   private readonly endTurn = (): void => {
     this.inTurn = false;
-    const frames = this.pending.length;
-    if (frames === 0) return;
-    const bytes = frames === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    const count = this.pending.length;
+    if (count === 0) return;
+    const bytes = count === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    const frames = this.pendingFrames;
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingFrames = 0;
     for (let i = 0; i < this.links.length; i += 1) (this.links[i] as RelayTarget).send(bytes, frames);
   };
 }

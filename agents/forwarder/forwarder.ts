@@ -2,16 +2,18 @@
  * The forwarder (Tokyo role): one exchange feed, each message stamped on arrival and relayed as
  * `<stampNs> <raw>` to every receiver it is connected to (fan-out). Per message: one complete
  * WebSocket frame built from the exchange's bytes (no decoding, no JSON), the same bytes handed to
- * each receiver (see ./fan-out.ts for how a burst is batched).
+ * each receiver (see ./fan-out.ts for how a burst is batched). When the upstream connection changes
+ * (a reconnect, a rollover), its ordinal is announced on the relay first (lib/wire.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import type { AgentHandle } from '../../lib/agent';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { ResourceSampler } from '../../lib/resources';
 import { describeIssues } from '../../lib/profile';
-import { encodeRelayWsFrame } from '../../lib/wire';
+import { encodeConnectionAnnouncement, encodeRelayWsFrame } from '../../lib/wire';
 import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
 import { feedOptions, resolveToken } from '../common/config';
+import { ConnectionLog, inOpeningOrder } from '../common/connection-log';
 import { ExchangeFeed, type FeedCounters } from '../common/feed';
 import { forwarderConfigSchema, type ForwarderConfigInput } from './config';
 import { RelayFanOut } from './fan-out';
@@ -52,6 +54,11 @@ export async function startForwarder(
   await mkdir(config.outDir, { recursive: true });
 
   const backoff = { baseMs: config.reconnectBaseDelayMs, capMs: config.reconnectMaxDelaySecs * 1000 };
+  const upstream = new ConnectionLog('forwarder', 'backbone');
+  const relayConnections = new ConnectionLog('forwarder', 'relay');
+  /** The upstream connection last announced on the relay, and the stamp it was announced with (0: none yet). */
+  let announced = 0;
+  let announcedNs = 0n;
   const links = config.receivers.map(
     (receiver) =>
       new RelayLink({
@@ -63,6 +70,8 @@ export async function startForwarder(
         authRejectLimit: config.authRejectLimit,
         pingIntervalMs: config.relayPingIntervalMs,
         events: { warning: warn, fatal: fail, log },
+        connections: relayConnections,
+        greeting: () => (announced === 0 ? undefined : encodeConnectionAnnouncement(announcedNs, announced)),
       }),
   );
   const fanOut = new RelayFanOut(links);
@@ -70,8 +79,14 @@ export async function startForwarder(
   const feed = new ExchangeFeed({
     ...feedOptions(config),
     clock: io.clock,
-    onMessage: (data, stampNs) => {
+    connections: upstream,
+    onMessage: (data, stampNs, connection) => {
       msgsIn += 1;
+      if (connection !== announced) {
+        announced = connection;
+        announcedNs = stampNs;
+        fanOut.relay(encodeConnectionAnnouncement(stampNs, connection), 0);
+      }
       fanOut.relay(encodeRelayWsFrame(stampNs, data));
     },
     events: { warning: warn, fatal: fail, log: (line) => log(line) },
@@ -123,6 +138,7 @@ export async function startForwarder(
       const metrics = await sampler.stop({
         receivers: links.map((link) => link.status()),
         feed: feed.counters,
+        connections: inOpeningOrder(upstream, relayConnections),
       });
       log(`stopped (${reason}): ${msgsIn} messages in`);
       return {

@@ -13,7 +13,9 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { RELAY_PATH, RELAY_TOKEN_HEADER } from '../../lib/wire';
+import type { ConnectionRecord } from '../../lib/agent-files';
 import { Backoff, type BackoffOptions } from '../common/backoff';
+import type { ConnectionLog } from '../common/connection-log';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_STABLE_AFTER_MS,
@@ -36,6 +38,13 @@ export interface RelayLinkOptions {
   authRejectLimit: number;
   pingIntervalMs: number;
   events: RelayLinkEvents;
+  /** Where the relay connections are logged (one log for all of the forwarder's links). */
+  connections: ConnectionLog;
+  /**
+   * Bytes written first on every new connection, before any relay frame: the announcement of the
+   * current upstream connection (lib/wire.ts); undefined when there is nothing to announce yet.
+   */
+  greeting?: () => Buffer | undefined;
 }
 
 /** What `progress` reports per receiver. */
@@ -69,6 +78,8 @@ export class RelayLink {
   private lastUnreachableWarningAt = -Infinity;
   private openedAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Set when the open connection is cut off, for its close reason. */
+  private cutOffReason: string | undefined;
   private readonly backoff: Backoff;
   private readonly url: string;
 
@@ -161,6 +172,9 @@ export class RelayLink {
     let lastError = '';
     let stopHeartbeat: (() => void) | undefined;
     let socket: Socket | undefined;
+    let record: ConnectionRecord | undefined;
+    /** Why we ended the connection ourselves (undefined: the receiver or the network did). */
+    let endReason: string | undefined;
     ws.on('upgrade', (res) => {
       socket = res.socket as Socket;
     });
@@ -176,12 +190,18 @@ export class RelayLink {
       }
       opened = true;
       this.socket = socket;
+      this.cutOffReason = undefined;
+      record = this.options.connections.opened(this.url, socket);
+      // Before any relay frame: the receiver must know the upstream connection of the first one.
+      const greeting = this.options.greeting?.();
+      if (greeting !== undefined) socket?.write(greeting);
       this.openedAt = Date.now();
       this.connects += 1;
       this.consecutiveRejections = 0;
       this.consecutiveFailures = 0;
       this.options.events.log(`relay: connected to receiver ${this.address}`);
       stopHeartbeat = startHeartbeat(ws, this.options.pingIntervalMs, () => {
+        endReason = `silent: no answer to a ping within ${this.options.pingIntervalMs} ms`;
         this.options.events.warning(
           new FeedpathError(
             ErrorCode.peerSilent,
@@ -193,9 +213,20 @@ export class RelayLink {
     ws.on('error', (error: Error) => {
       lastError = error.message;
     });
-    ws.on('close', () => {
+    ws.on('close', (code: number, reason: Buffer) => {
       this.socket = undefined;
       stopHeartbeat?.();
+      if (record !== undefined) {
+        const text = reason.toString();
+        this.options.connections.closed(
+          record,
+          endReason ??
+            this.cutOffReason ??
+            (this.stopped
+              ? 'stopped'
+              : lastError || `closed by the receiver (code ${code}${text === '' ? '' : `: ${text}`})`),
+        );
+      }
       if (this.stopped) return;
       if (opened) {
         this.options.events.log(
@@ -218,6 +249,7 @@ export class RelayLink {
   private cutOff(buffered: number): void {
     this.cutoffs += 1;
     this.socket = undefined;
+    this.cutOffReason = `cut off: ${buffered} bytes would be unsent (bound ${this.options.maxBufferedBytes})`;
     this.options.events.warning(
       new FeedpathError(
         ErrorCode.receiverSlow,

@@ -16,6 +16,12 @@ export const receiverConfigSchema = z
     ...feedConfigShape,
     /** paired: the exchange directly (baseline) and the forwarder's relay (backbone) at once. */
     mode: z.enum(MODES).default('paired'),
+    /**
+     * The A/A control: a second direct connection to the exchange (same URL, same streams),
+     * recorded as `control-results.csv` beside the baseline: the method's own noise floor. Only
+     * where the baseline is recorded (modes paired and baseline); ignored in backbone mode.
+     */
+    control: z.boolean().default(true),
     /** Where the relay is accepted (all interfaces by default: the forwarder is on another host). */
     host: z.string().min(1).default('0.0.0.0'),
     /** 0 takes any free port; the bound port is reported in `ready`. */

@@ -1,7 +1,8 @@
 /**
  * The receiver (Frankfurt role). In `paired` mode (the default) it holds both paths at once, on one
  * clock: its own exchange feed (baseline) and a WebSocket server that accepts the forwarder's relay
- * (backbone). Every arrival is stamped first, then parsed and appended to the path's CSV, which is
+ * (backbone). With the baseline it also holds the A/A control (`control`, on by default): a second
+ * feed to the same exchange URL, recorded as `control-results.csv`. Every arrival is stamped first, then parsed and appended to the path's CSV, which is
  * flushed as the run goes. At the end it closes the CSVs, writes the per-path summaries and its own
  * resource figures.
  */
@@ -11,15 +12,22 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentHandle } from '../../lib/agent';
-import { writePathSummaries } from '../../lib/analysis/summaries';
 import { wallClock } from '../../lib/clock';
 import { ErrorCode, FeedpathError, userError } from '../../lib/errors';
 import { describeIssues } from '../../lib/profile';
 import { ResourceSampler } from '../../lib/resources';
-import { SampleWriter, resultsCsvName, resultsJsonName, type PathName } from '../../lib/samples';
+import { writeControlSummary, writePathSummaries } from '../../lib/analysis/summaries';
+import {
+  SampleWriter,
+  resultsCsvName,
+  resultsJsonName,
+  type FeedName,
+  type PathName,
+} from '../../lib/samples';
 import { RELAY_PATH, RELAY_TOKEN_HEADER } from '../../lib/wire';
 import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
 import { feedOptions, resolveToken } from '../common/config';
+import { ConnectionLog, inOpeningOrder } from '../common/connection-log';
 import { ExchangeFeed, type FeedCounters } from '../common/feed';
 import { startHeartbeat } from '../common/heartbeat';
 import { receiverConfigSchema, type ReceiverConfig, type ReceiverConfigInput } from './config';
@@ -38,15 +46,19 @@ export interface RelayCounters {
 }
 
 export interface ReceiverCounters {
-  paths: Partial<Record<PathName, PathStatus & { messages: number }>>;
+  paths: Partial<Record<FeedName, PathStatus & { messages: number }>>;
   relay: RelayCounters;
   feed: FeedCounters | undefined;
+  /** The control's feed (undefined without the A/A control). */
+  controlFeed: FeedCounters | undefined;
 }
 
 export interface ReceiverHandle extends AgentHandle {
   /** The port the relay server listens on (undefined in baseline mode). */
   readonly port: number | undefined;
   readonly paths: readonly PathName[];
+  /** The files it records: its paths, and `control` when the A/A control is on. */
+  readonly feeds: readonly FeedName[];
   counters(): ReceiverCounters;
   /** Resolves when `durationSeconds` is reached; rejects on a fatal error (FP_EXCHANGE_UNREACHABLE). */
   finished: Promise<unknown>;
@@ -103,6 +115,7 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
   const config = parsed.data;
   const paths = pathsOf(config.mode);
   const hasBackbone = paths.includes('backbone');
+  const feeds: FeedName[] = config.control && paths.includes('baseline') ? [...paths, 'control'] : paths;
   const token = hasBackbone ? Buffer.from(resolveToken('receiver', config.token)) : undefined;
   const { report, log } = agentIo('receiver', io);
   const clock = io.clock ?? wallClock();
@@ -125,10 +138,10 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
   // Ends the run at its duration, or at once on a fatal error — a sample file that cannot be
   // written (a full disk) among them: the rows written so far are kept.
   const end = finishSignal(config.durationSeconds);
-  const recorders = new Map<PathName, PathRecorder>();
+  const recorders = new Map<FeedName, PathRecorder>();
   try {
     await mkdir(config.outDir, { recursive: true });
-    for (const path of paths) {
+    for (const path of feeds) {
       const writer = await SampleWriter.create(join(config.outDir, resultsCsvName(path)), {
         flushIntervalMs: config.flushIntervalMs,
         onError: (error) => end.fail(error),
@@ -147,6 +160,11 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
   }
   const baseline = recorders.get('baseline');
   const backbone = recorders.get('backbone');
+  const control = recorders.get('control');
+  const baselineConnections = new ConnectionLog('receiver', 'baseline');
+  const controlConnections = new ConnectionLog('receiver', 'control');
+  const relayConnections = new ConnectionLog('receiver', 'relay');
+  let stopping = false;
 
   let wss: WebSocketServer | undefined;
   if (backbone !== undefined && server !== undefined && token !== undefined) {
@@ -181,17 +199,35 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
       relay.connections += 1;
       relay.accepted += 1;
       const from = `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? ''}`;
+      const record = relayConnections.opened(
+        `ws://${req.headers.host ?? ''}${req.url ?? RELAY_PATH}`,
+        req.socket,
+      );
+      let endReason: string | undefined;
+      let lastError = '';
       log(`relay: forwarder connected from ${from}`);
-      const stopHeartbeat = startHeartbeat(ws, config.relayPingIntervalMs, () =>
+      const stopHeartbeat = startHeartbeat(ws, config.relayPingIntervalMs, () => {
+        endReason = `silent: no answer to a ping within ${config.relayPingIntervalMs} ms`;
         warn(
           new FeedpathError(
             ErrorCode.peerSilent,
             `forwarder ${from} did not answer a ping: connection dropped`,
           ),
-        ),
-      );
-      ws.on('error', (error: Error) => log(`relay: connection from ${from}: ${error.message}`));
-      ws.on('close', () => {
+        );
+      });
+      ws.on('error', (error: Error) => {
+        lastError = error.message;
+        log(`relay: connection from ${from}: ${error.message}`);
+      });
+      ws.on('close', (code: number, reason: Buffer) => {
+        const text = reason.toString();
+        relayConnections.closed(
+          record,
+          endReason ??
+            (stopping
+              ? 'stopped'
+              : lastError || `closed by the forwarder (code ${code}${text === '' ? '' : `: ${text}`})`),
+        );
         stopHeartbeat();
         relay.connections -= 1;
         log(`relay: forwarder ${from} disconnected`);
@@ -205,8 +241,26 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
     feed = new ExchangeFeed({
       ...feedOptions(config),
       clock,
-      onMessage: (data, stampNs) => baseline.arrive(data, stampNs),
+      connections: baselineConnections,
+      onMessage: (data, stampNs, connection) => baseline.arrive(data, stampNs, connection),
       events: { warning: warn, fatal: (error) => end.fail(error), log },
+    });
+  }
+  // The A/A control: the same URL and options as the baseline, on a connection of its own.
+  let controlFeed: ExchangeFeed | undefined;
+  if (control !== undefined) {
+    controlFeed = new ExchangeFeed({
+      ...feedOptions(config),
+      clock,
+      connections: controlConnections,
+      onMessage: (data, stampNs, connection) => control.arrive(data, stampNs, connection),
+      events: {
+        warning: (error) => warn(new FeedpathError(error.code, `control: ${error.message}`)),
+        // The control is auxiliary: without it the paths are still measured.
+        fatal: (error) =>
+          warn(new FeedpathError(error.code, `control: ${error.message}; the run goes on without it`)),
+        log: (line) => log(`control ${line}`),
+      },
     });
   }
 
@@ -218,6 +272,7 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
       paths: byPath,
       relay: { ...relay },
       feed: feed === undefined ? undefined : { ...feed.counters },
+      controlFeed: controlFeed === undefined ? undefined : { ...controlFeed.counters },
     };
   };
   const pathProgress = (perSecond: Record<string, number>): Record<string, unknown> => {
@@ -231,7 +286,12 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
         malformed,
         unknown,
         msgs_per_s: perSecond[path] ?? 0,
-        connections: path === 'backbone' ? relay.connections : feed?.connected ? 1 : 0,
+        connections:
+          path === 'backbone'
+            ? relay.connections
+            : (path === 'control' ? controlFeed : feed)?.connected
+              ? 1
+              : 0,
         streams,
       };
     }
@@ -250,26 +310,30 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
         paths: pathProgress(sample.perCounter),
         auth_rejected: relay.authRejected,
         exchange: feed === undefined ? undefined : feed.status(),
+        control: controlFeed === undefined ? undefined : controlFeed.status(),
         cpu_pct: sample.cpuPct,
         rss_mb: sample.rssMb,
       }),
   });
   feed?.start();
+  controlFeed?.start();
   report({
     event: 'ready',
     agent: 'receiver',
     mode: config.mode,
+    control: control !== undefined,
     host: config.host,
     port,
     exchange: feed?.url,
-    files: paths.map((path) => join(config.outDir, resultsCsvName(path))),
+    files: feeds.map((path) => join(config.outDir, resultsCsvName(path))),
   });
 
   let stopped: Promise<Record<string, unknown>> | undefined;
   const stop = (reason: string): Promise<Record<string, unknown>> => {
     stopped ??= (async () => {
       end.cancel();
-      await feed?.stop();
+      stopping = true;
+      await Promise.all([feed?.stop(), controlFeed?.stop()]);
       if (wss !== undefined) {
         for (const client of wss.clients) client.terminate();
         await new Promise<void>((resolve) => (wss as WebSocketServer).close(() => resolve()));
@@ -286,7 +350,13 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
       // The metrics are secondary: failing to write them (a full disk) must not keep the path
       // summaries from being tried.
       const metrics = await sampler
-        .stop({ paths: status.paths, relay: status.relay, feed: status.feed })
+        .stop({
+          paths: status.paths,
+          relay: status.relay,
+          feed: status.feed,
+          control_feed: status.controlFeed,
+          connections: inOpeningOrder(baselineConnections, controlConnections, relayConnections),
+        })
         .catch((error: unknown) => {
           const known = userError(error);
           warn(
@@ -298,23 +368,24 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
           return undefined;
         });
       await writePathSummaries(config.outDir, paths);
+      if (control !== undefined) await writeControlSummary(config.outDir);
       log(
-        `stopped (${reason}): ${paths.map((p) => `${p} ${recorders.get(p)?.samples ?? 0} samples`).join(', ')}`,
+        `stopped (${reason}): ${feeds.map((p) => `${p} ${recorders.get(p)?.samples ?? 0} samples`).join(', ')}`,
       );
       return {
         files: [
-          ...paths.flatMap((path) => [
+          ...feeds.flatMap((path) => [
             join(config.outDir, resultsCsvName(path)),
             join(config.outDir, resultsJsonName(path)),
           ]),
           ...(metrics === undefined ? [] : [metrics.files.csv, metrics.files.json]),
         ],
-        samples: Object.fromEntries(paths.map((path) => [path, recorders.get(path)?.samples ?? 0])),
+        samples: Object.fromEntries(feeds.map((path) => [path, recorders.get(path)?.samples ?? 0])),
         paths: status.paths,
         relay: status.relay,
       };
     })();
     return stopped;
   };
-  return { port, paths, counters, finished: end.finished, stop };
+  return { port, paths, feeds, counters, finished: end.finished, stop };
 }

@@ -10,8 +10,8 @@
  * the ~3 ms their parsing takes, and the receiver's slowness would be recorded as the network's).
  */
 import { createLossTracker, parseMessage, type LossTracker } from '../../lib/binance';
-import { decodeRelayFrame } from '../../lib/wire';
-import type { PathName, SampleWriter } from '../../lib/samples';
+import { decodeConnectionAnnouncement, decodeRelayFrame } from '../../lib/wire';
+import type { FeedName, SampleWriter } from '../../lib/samples';
 
 /** What `progress` and `done` report per path. */
 export interface PathStatus {
@@ -52,14 +52,21 @@ export class PathRecorder {
   /** Arrivals not yet parsed, in order (a ring): bytes and stamp. */
   private readonly queued: (Buffer | undefined)[] = new Array<Buffer | undefined>(MAX_QUEUED);
   private readonly queuedStamps: bigint[] = new Array<bigint>(MAX_QUEUED).fill(0n);
-  /** Backbone arrivals are relay frames `<forwarder stamp> <raw>`; baseline ones the exchange's messages. */
+  /** The ordinal of the exchange connection each arrival came from (0: not known). */
+  private readonly queuedConnections = new Uint32Array(MAX_QUEUED);
+  /** Backbone arrivals are relay frames `<forwarder stamp> <raw>`; baseline and control ones the exchange's messages. */
   private readonly framed: boolean;
+  /**
+   * Backbone: the forwarder's upstream connection, as last announced on the relay (lib/wire.ts);
+   * 0 until the first announcement.
+   */
+  private relayedConnection = 0;
   private head = 0;
   private size = 0;
   private scheduled = false;
 
   constructor(
-    readonly path: PathName,
+    readonly path: FeedName,
     readonly writer: SampleWriter,
   ) {
     this.framed = path === 'backbone';
@@ -71,10 +78,11 @@ export class PathRecorder {
   }
 
   /**
-   * An arrival on this path with its stamp: the exchange's message as received (baseline) or a
-   * relay frame (backbone). Only queued here; parsed and written in the next slice.
+   * An arrival on this path with its stamp: the exchange's message as received (baseline, control)
+   * with the ordinal of the connection that delivered it, or a relay frame (backbone: the ordinal
+   * comes in the relay's announcements). Only queued here; parsed and written in the next slice.
    */
-  arrive(data: Buffer, receiverNs: bigint): void {
+  arrive(data: Buffer, receiverNs: bigint, connection = 0): void {
     this.messages += 1;
     // A full queue means the receiver is overloaded: record the oldest now, so the queue stays
     // bounded and TCP's backpressure reaches the sender instead of our memory growing.
@@ -82,6 +90,7 @@ export class PathRecorder {
     const at = (this.head + this.size) % MAX_QUEUED;
     this.queued[at] = data;
     this.queuedStamps[at] = receiverNs;
+    this.queuedConnections[at] = connection;
     this.size += 1;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -108,11 +117,12 @@ export class PathRecorder {
     const at = this.head;
     const data = this.queued[at] as Buffer;
     const receiverNs = this.queuedStamps[at] as bigint;
+    const connection = this.queuedConnections[at] as number;
     this.queued[at] = undefined;
     this.head = (at + 1) % MAX_QUEUED;
     this.size -= 1;
     if (!this.framed) {
-      this.record(data.toString(), receiverNs, undefined);
+      this.record(data.toString(), receiverNs, undefined, connection);
       return;
     }
     const frame = decodeRelayFrame(data.toString());
@@ -120,10 +130,17 @@ export class PathRecorder {
       this.malformed += 1;
       return;
     }
-    this.record(frame.raw, receiverNs, frame.stampNs);
+    const announced = decodeConnectionAnnouncement(frame.raw);
+    if (announced !== undefined) {
+      // Not an event: it says which upstream connection the frames after it come from.
+      if (Number.isNaN(announced)) this.malformed += 1;
+      else this.relayedConnection = announced;
+      return;
+    }
+    this.record(frame.raw, receiverNs, frame.stampNs, this.relayedConnection);
   }
 
-  private record(raw: string, receiverNs: bigint, forwarderNs: bigint | undefined): void {
+  private record(raw: string, receiverNs: bigint, forwarderNs: bigint | undefined, connection: number): void {
     const outcome = parseMessage(raw);
     if (!outcome.ok) {
       if (outcome.reason === 'malformed') this.malformed += 1;
@@ -148,6 +165,7 @@ export class PathRecorder {
       forwarderNs,
       receiverNs,
       firstId: event.firstId,
+      connection: connection === 0 ? undefined : connection,
     });
   }
 

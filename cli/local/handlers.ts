@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AgentEvent } from '../../lib/agent';
+import type { ConnectionRecord } from '../../lib/agent-files';
 import type { AgentCommand, DescribeSitesResult, SiteReady } from '../../lib/cloud/contract';
 import { AgentFailedError } from '../../lib/cloud/errors';
 import type { ExperimentInput } from '../../lib/cloud/input';
@@ -15,6 +16,8 @@ import { planRun, type RunPlan } from '../../lib/cloud/run';
 import { ErrorCode, FeedpathError, isFeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
 import { projectVersion } from '../../lib/paths';
+import { readConnections } from '../../lib/run-connections';
+import { LocalFolderStore } from '../../lib/store/local';
 import {
   formatRunFile,
   RUN_FILE,
@@ -49,6 +52,8 @@ export interface LocalRunState {
   replay?: AgentEvent;
   /** What went wrong during the measurement (a process died, a path went silent). */
   causes: RunCause[];
+  /** The agents' connections (from their metrics), once they have stopped. */
+  connections?: ConnectionRecord[];
 }
 
 /** The experiment the definition sees: the cloud input's fields a local run has. */
@@ -57,6 +62,7 @@ export function workflowInput(options: LocalRunOptions): Record<string, unknown>
     durationSeconds: options.durationSeconds,
     streams: options.streams,
     mode: options.mode,
+    control: options.control,
     ...(options.label !== undefined ? { label: options.label } : {}),
   };
 }
@@ -191,6 +197,7 @@ export class LocalHandlers implements LocalTaskHandlers {
             : 'stopping: draining the links',
     );
     await this.theLab.stopAgents();
+    this.state.connections = await readConnections(new LocalFolderStore(this.theLab.runDir), '');
     // The analysis reads the run's status from run.json: the verdict starts with it.
     await this.writeRunFile(this.measuredStatus());
     return { done: true, agents: roles(event.agents, 'Success') };
@@ -249,10 +256,13 @@ export class LocalHandlers implements LocalTaskHandlers {
       streams: o.streams,
       regions: { forwarder: 'local', receiver: 'local' },
       profile: this.lab?.profile ?? null,
+      // The links' hop compensation: what was measured and taken off (absent without links).
+      ...(this.lab?.hops ? { lab: this.lab.hops } : {}),
       replay: replay
         ? { file: o.replay, speed: o.speed, events: replay.events, skipped: replay.skipped }
         : null,
       versions: { feedpath: projectVersion(), node: process.version },
+      ...(this.state.connections === undefined ? {} : { connections: this.state.connections }),
       ...extra,
     };
   }

@@ -11,6 +11,7 @@ import { ErrorCode, FeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
 import { DEFAULT_PROFILE, linkSpec, type LinkName, type Profile } from '../../lib/profile';
 import { truthFileName } from '../../lib/lab-truth';
+import { linkCompensationMs, measureLoopbackHop, type LabHops } from '../../lib/loopback-hop';
 import { AgentProcess } from './agent-process';
 import { ProcessTable } from './process-table';
 
@@ -33,6 +34,10 @@ export class LocalLab {
   readonly profile: Profile | undefined;
   /** logs/processes.json: pid and end of every process of the run. */
   private readonly table: ProcessTable;
+  /** The lab's loopback-hop probe: run by provision() when the run has links, whose configs need it. */
+  private hopsProbe: Promise<LabHops> | undefined;
+  /** What the probe found and what each link takes off for it (run.json `lab`); undefined without links. */
+  hops: LabHops | undefined;
 
   constructor(
     readonly runDir: string,
@@ -46,9 +51,14 @@ export class LocalLab {
     return join(this.runDir, 'logs');
   }
 
+  /** Whether the receiver holds the A/A control (a second direct connection): only with the baseline. */
+  private get control(): boolean {
+    return this.options.control && this.options.mode !== 'backbone';
+  }
+
   /** How many exchange connections the run makes (a replay starts when all are open). */
   private get exchangeClients(): number {
-    return this.options.mode === 'paired' ? 2 : 1;
+    return (this.options.mode === 'paired' ? 2 : 1) + (this.control ? 1 : 0);
   }
 
   get exchange(): AgentProcess | undefined {
@@ -67,6 +77,10 @@ export class LocalLab {
 
   /** Starts the exchange simulator (unless an external one is used) and the exchange-side links. */
   async provision(): Promise<void> {
+    // The hop is measured before any agent starts (≈ 0.8 s): measured alongside their start-up it
+    // came out lower than on the idle lab the run then is (processes kept awake by the start-up
+    // do not pay the wake-up), and the links need it in their config.
+    if (this.profile !== undefined) await (this.hopsProbe ??= this.measureHops());
     if (this.options.exchange !== undefined) {
       this.exchangeBase = this.options.exchange;
     } else {
@@ -102,8 +116,26 @@ export class LocalLab {
     return `ws://${HOST}:${port}`;
   }
 
+  /**
+   * One loopback hop between idle processes on this machine (lib/loopback-hop.ts), and what each
+   * link takes off for it: the figure, or 0 with `--no-hop-compensation` or when the probe failed
+   * (the run goes on uncompensated; run.json says why).
+   */
+  private async measureHops(): Promise<LabHops> {
+    const compensated = this.options.hopCompensation;
+    try {
+      // At the run's pace (a message every 10 ms, processes asleep in between), 70 round trips.
+      const hop = await measureLoopbackHop({ messages: 70, intervalMs: 10 });
+      this.hops = { compensated, hop, linkCompensationMs: compensated ? linkCompensationMs(hop) : 0 };
+    } catch (error) {
+      this.hops = { compensated, hop: null, linkCompensationMs: 0, problem: (error as Error).message };
+    }
+    return this.hops;
+  }
+
   private async startLink(name: LinkName, host: string, port: number): Promise<number> {
     const spec = linkSpec(this.profile ?? { links: {} }, name);
+    const hops = await (this.hopsProbe ??= this.measureHops());
     const { ready } = await this.spawn(`link-${name}`, 'link', {
       name,
       host: HOST,
@@ -111,6 +143,7 @@ export class LocalLab {
       target: { host, port },
       forward: spec,
       reverse: spec,
+      compensationMs: hops.linkCompensationMs,
       seed: this.options.seed,
       truthFile: join(this.runDir, truthFileName(name)),
     });
@@ -121,8 +154,11 @@ export class LocalLab {
   async startReceiver(): Promise<void> {
     const mode = this.options.mode;
     const exchangeUrl = mode === 'backbone' ? undefined : await this.exchangeUrlVia('exchange-receiver');
+    // The control dials the same URL as the baseline: through the same exchange-receiver link, which
+    // gives each connection its own delay line with the link's profile (the same emulated path).
     const { ready } = await this.spawn('receiver', 'receiver', {
       mode,
+      control: this.control,
       exchangeUrl,
       streams: this.options.streams,
       host: HOST,
@@ -163,8 +199,13 @@ export class LocalLab {
     if (this.options.mode !== 'backbone' && this.receiver) {
       waits.push(
         this.receiver.waitUntil(
-          (e) => progress(e) && (e.exchange as { connected?: boolean } | undefined)?.connected === true,
-          'the receiver connected to the exchange',
+          (e) =>
+            progress(e) &&
+            (e.exchange as { connected?: boolean } | undefined)?.connected === true &&
+            (!this.control || (e.control as { connected?: boolean } | undefined)?.connected === true),
+          this.control
+            ? 'the receiver connected to the exchange (baseline and control)'
+            : 'the receiver connected to the exchange',
           timeoutMs,
         ),
       );

@@ -99,6 +99,11 @@ export interface PathColumns {
   seq: Float64Array;
   /** Depth only: first update id U (null when the file has none). */
   firstId: Float64Array | null;
+  /**
+   * The `connection` column: the ordinal of the exchange connection that delivered the row (NaN in
+   * a row without one; null when no row has one, e.g. a file written before the column).
+   */
+  connection: Float64Array | null;
   /** Receiver arrival (frankfurt_time) in ns since `epoch.second`. */
   arrivalNs: Float64Array;
   /** end_to_end_latency_ms. */
@@ -256,6 +261,7 @@ export class PathCsvReader {
   private symbolCol = -1;
   private exchangeUsCol = -1;
   private firstIdCol = -1;
+  private connectionCol = -1;
   private lastUsedCol = -1;
 
   private rows = 0;
@@ -286,6 +292,7 @@ export class PathCsvReader {
   private readonly group = new U16Column();
   private readonly seq = new F64Column();
   private firstId: F64Column | null = null;
+  private connection: F64Column | null = null;
   private readonly arrival = new F64Column();
   private readonly e2e = new F64Column();
   private leg: F64Column | null = null;
@@ -356,6 +363,7 @@ export class PathCsvReader {
       group: this.group.finish(),
       seq: this.seq.finish(),
       firstId: this.firstId?.finish() ?? null,
+      connection: this.connection?.finish() ?? null,
       arrivalNs: this.arrival.finish(),
       e2eMs: this.e2e.finish(),
       legMs: this.leg?.finish() ?? null,
@@ -415,7 +423,14 @@ export class PathCsvReader {
     this.symbolCol = names.indexOf('symbol');
     this.exchangeUsCol = names.indexOf('exchange_time_us');
     this.firstIdCol = names.indexOf('first_update_id');
-    this.lastUsedCol = Math.max(this.streamCol, this.symbolCol, this.exchangeUsCol, this.firstIdCol);
+    this.connectionCol = names.indexOf('connection');
+    this.lastUsedCol = Math.max(
+      this.streamCol,
+      this.symbolCol,
+      this.exchangeUsCol,
+      this.firstIdCol,
+      this.connectionCol,
+    );
     this.headerSeen = true;
   }
 
@@ -518,6 +533,7 @@ export class PathCsvReader {
     let e2e = NaN;
     let leg = NaN;
     let firstId = NaN;
+    let connection = NaN;
     let streamStart = 0;
     let streamEnd = 0;
     let symbolStart = 0;
@@ -587,6 +603,11 @@ export class PathCsvReader {
           if (id === INVALID) {
             this.badField(buf, p, 'bad first_update_id', 'first_update_id', 'is not a whole number');
           } else if (id !== EMPTY) firstId = id;
+        } else if (column === this.connectionCol) {
+          const ordinal = fieldUint(buf, p, e);
+          if (ordinal === INVALID) {
+            this.badField(buf, p, 'bad connection', 'connection', 'is not a whole number');
+          } else if (ordinal !== EMPTY) connection = ordinal;
         } else {
           let q = p;
           while (q < e && buf[q] !== COMMA) q++;
@@ -655,6 +676,10 @@ export class PathCsvReader {
       if (this.firstId === null) this.firstId = F64Column.filled(row);
       this.firstId.push(firstId);
     } else if (this.firstId !== null) this.firstId.push(NaN);
+    if (connection === connection) {
+      if (this.connection === null) this.connection = F64Column.filled(row);
+      this.connection.push(connection);
+    } else if (this.connection !== null) this.connection.push(NaN);
     if (leg === leg) {
       if (this.leg === null) this.leg = F64Column.filled(row);
       this.leg.push(leg);

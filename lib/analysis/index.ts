@@ -6,4 +6,6 @@ export * from './data-errors';
 export * from './window';
 export * from './summaries';
 export * from './paired';
+export * from './connections';
+export * from './first-copy';
 export * from './run';

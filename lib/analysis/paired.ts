@@ -7,11 +7,13 @@
 import {
   blockMedianCI,
   describeSorted,
+  histogramOf,
   receiveTimeBlocks,
   scaleDistribution,
   sortValues,
   type BlockInterval,
   type Distribution,
+  type Histogram,
 } from '../stats';
 import { assessEvidence, type Evidence } from './evidence';
 import type { PathKeys } from './path';
@@ -53,6 +55,67 @@ export interface PairedResult {
   analysis: PairedAnalysis;
   /** Evenly spaced quantiles of the delta in ms, for the chart. */
   deltaQuantiles: Float64Array | null;
+  /** The delta's mergeable histogram in ms (lib/stats/histogram.ts), for the history. */
+  deltaHistogram: Histogram;
+}
+
+/**
+ * Walks one stream's rows of both paths in id order and calls `visit` once per event seen on both,
+ * with each path's first arrival of it (the first row of an id in id order; ties keep file order).
+ */
+function matchStream(
+  orderA: Uint32Array,
+  seqA: Float64Array,
+  orderB: Uint32Array,
+  seqB: Float64Array,
+  visit: (rowA: number, rowB: number) => void,
+): { matched: number; onlyA: number; onlyB: number } {
+  let i = 0;
+  let j = 0;
+  let matched = 0;
+  let onlyA = 0;
+  let onlyB = 0;
+  while (i < orderA.length || j < orderB.length) {
+    const rowA = orderA[i];
+    const rowB = orderB[j];
+    const idA = rowA === undefined ? Infinity : (seqA[rowA] as number);
+    const idB = rowB === undefined ? Infinity : (seqB[rowB] as number);
+    if (idA < idB) {
+      onlyA++;
+    } else if (idB < idA) {
+      onlyB++;
+    } else {
+      matched++;
+      visit(rowA as number, rowB as number);
+    }
+    // Step past every duplicate of the id(s) just consumed.
+    if (idA <= idB) while (i < orderA.length && seqA[orderA[i] as number] === idA) i++;
+    if (idB <= idA) while (j < orderB.length && seqB[orderB[j] as number] === idB) j++;
+  }
+  return { matched, onlyA, onlyB };
+}
+
+/**
+ * Calls `visit` once per event seen on both paths with its first-arrival row on each (the rows
+ * {@link pairPaths} measures), for analyses that split or combine the pairs its way.
+ */
+export function forEachMatch(
+  baseline: PathKeys,
+  backbone: PathKeys,
+  visit: (baselineRow: number, backboneRow: number) => void,
+): void {
+  const backboneGroup = new Map(backbone.groups.map((g, i) => [g.key, i]));
+  baseline.groups.forEach((group, a) => {
+    const b = backboneGroup.get(group.key);
+    if (b === undefined) return;
+    matchStream(
+      baseline.orders[a] as Uint32Array,
+      baseline.seq,
+      backbone.orders[b] as Uint32Array,
+      backbone.seq,
+      visit,
+    );
+  });
 }
 
 /** Matches the paths' events by key and measures the per-event delta. */
@@ -79,6 +142,17 @@ export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult 
     }
     return n;
   };
+  const timeA = baseline.arrivalNs;
+  const timeB = backbone.arrivalNs;
+  const measure = (rowA: number, rowB: number): void => {
+    const delta = (timeB[rowB] as number) - (timeA[rowA] as number);
+    if (delta === delta) {
+      timeBuffer[count] = timeA[rowA] as number;
+      deltaBuffer[count++] = delta;
+      if (delta < 0) backboneFirst++;
+      else if (delta > 0) baselineFirst++;
+    } else withoutTime++;
+  };
 
   baseline.groups.forEach((group, a) => {
     const b = backboneGroup.get(group.key);
@@ -90,43 +164,11 @@ export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult 
       return;
     }
     const orderB = backbone.orders[b] as Uint32Array;
-    const seqA = baseline.seq;
-    const seqB = backbone.seq;
-    const timeA = baseline.arrivalNs;
-    const timeB = backbone.arrivalNs;
-    let i = 0;
-    let j = 0;
-    let m = 0;
-    let onlyA = 0;
-    let onlyB = 0;
-    while (i < orderA.length || j < orderB.length) {
-      const rowA = orderA[i];
-      const rowB = orderB[j];
-      const idA = rowA === undefined ? Infinity : (seqA[rowA] as number);
-      const idB = rowB === undefined ? Infinity : (seqB[rowB] as number);
-      if (idA < idB) {
-        onlyA++;
-      } else if (idB < idA) {
-        onlyB++;
-      } else {
-        // First row of each id in id order is its first arrival (ties keep file order).
-        m++;
-        const delta = (timeB[rowB as number] as number) - (timeA[rowA as number] as number);
-        if (delta === delta) {
-          timeBuffer[count] = timeA[rowA as number] as number;
-          deltaBuffer[count++] = delta;
-          if (delta < 0) backboneFirst++;
-          else if (delta > 0) baselineFirst++;
-        } else withoutTime++;
-      }
-      // Step past every duplicate of the id(s) just consumed.
-      if (idA <= idB) while (i < orderA.length && seqA[orderA[i] as number] === idA) i++;
-      if (idB <= idA) while (j < orderB.length && seqB[orderB[j] as number] === idB) j++;
-    }
-    matched += m;
-    baselineOnly += onlyA;
-    backboneOnly += onlyB;
-    per_stream.push({ key: group.key, matched: m, baseline_only: onlyA, backbone_only: onlyB });
+    const m = matchStream(orderA, baseline.seq, orderB, backbone.seq, measure);
+    matched += m.matched;
+    baselineOnly += m.onlyA;
+    backboneOnly += m.onlyB;
+    per_stream.push({ key: group.key, matched: m.matched, baseline_only: m.onlyA, backbone_only: m.onlyB });
   });
   backbone.groups.forEach((group, b) => {
     if (baselineKeys.has(group.key)) return;
@@ -166,5 +208,6 @@ export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult 
       per_stream,
     },
     deltaQuantiles: quantiles,
+    deltaHistogram: histogramOf(deltas, 1e-6),
   };
 }

@@ -1,6 +1,14 @@
 /** One path's statistics: the seed's summary, the backbone legs, loss, and what the charts need. */
 import type { PathName } from '../samples';
-import { describeSorted, percentileSorted, sortedFinite, upperBound, type Distribution } from '../stats';
+import {
+  describeSorted,
+  histogramOf,
+  percentileSorted,
+  sortedFinite,
+  upperBound,
+  type Distribution,
+  type Histogram,
+} from '../stats';
 import { MAX_PROBLEMS_KEPT, type PathColumns, type RowProblem, type StreamGroup } from './csv';
 import { ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorCounts } from './data-errors';
 import { computeLoss, orderByGroupAndId, type LossResult } from './order';
@@ -85,6 +93,16 @@ export interface PathKeys {
   seq: Float64Array;
   arrivalNs: Float64Array;
   orders: Uint32Array[];
+  /**
+   * end_to_end_latency_ms per row (NaN for data errors), kept only when asked
+   * ({@link PathOptions.keepLatency}): the earlier-copy analysis needs one path's per-event latency.
+   */
+  latencyMs: Float64Array | null;
+  /**
+   * Per row, the ordinal of the exchange connection that delivered it (0: not recorded); null when
+   * no row records one. Two bytes a row, not the reader's eight: it lives until the analysis ends.
+   */
+  connection: Uint16Array | null;
 }
 
 export interface PathAnalysis {
@@ -110,6 +128,8 @@ export interface PathAnalysis {
   span: { first: number; last: number } | null;
   /** Evenly spaced quantiles of the end-to-end latency (for histograms and CDFs). */
   latencyQuantiles: Float64Array | null;
+  /** The end-to-end latency's mergeable histogram (lib/stats/histogram.ts), for the history. */
+  latencyHistogram: Histogram;
   timeSeries: TimePoint[];
   /** What the paired matching needs; the latency columns are released. */
   keys: PathKeys;
@@ -186,6 +206,12 @@ export function arrivalIso(epochSecond: number | undefined, ns: number | undefin
 export interface PathOptions {
   /** The run's asked-for duration, ms (input.json), for the "longer than the run" rule. */
   runDurationMs?: number;
+  /**
+   * Keep each row's latency in `keys.latencyMs` (8 bytes a row until the analysis ends). The run's
+   * analysis asks it of the baseline alone: read last, its copy lives the shortest, and the other
+   * path's latency of a matched event follows from the paired delta.
+   */
+  keepLatency?: boolean;
 }
 
 /**
@@ -289,6 +315,24 @@ export function excludeDataErrors(columns: PathColumns, options: PathOptions = {
   settleDataErrors(columns, orderByGroupAndId(columns.group, columns.groups.length, columns.seq), options);
 }
 
+/**
+ * The connection column compacted to 2 bytes a row (0: not recorded, as is an ordinal beyond 65,535,
+ * which no run reaches: Binance allows 300 connection attempts per 5 minutes); null without any.
+ */
+function connectionOrdinals(column: Float64Array | null | undefined): Uint16Array | null {
+  if (column === null || column === undefined) return null;
+  const out = new Uint16Array(column.length);
+  let any = false;
+  for (let row = 0; row < column.length; row++) {
+    const c = column[row] as number;
+    if (c >= 1 && c <= 65535 && Number.isInteger(c)) {
+      out[row] = c;
+      any = true;
+    }
+  }
+  return any ? out : null;
+}
+
 /** Summarises one path's columns; the columns' latency arrays are dropped afterwards. */
 export function analyzePath(path: PathName, columns: PathColumns, options: PathOptions = {}): PathAnalysis {
   const orders = orderByGroupAndId(columns.group, columns.groups.length, columns.seq);
@@ -297,6 +341,8 @@ export function analyzePath(path: PathName, columns: PathColumns, options: PathO
   for (let row = 0; row < columns.flags.length; row++) if (columns.flags[row] === ROW_OK) clean++;
 
   const series = timeSeries(columns.arrivalNs, columns.e2eMs);
+  // Before the sort below reorders the column in place.
+  const keptLatency = options.keepLatency === true ? columns.e2eMs.slice() : null;
   const range = arrivalRange(columns.arrivalNs);
   const epochSecond = columns.epochSecond ?? 0;
   const span =
@@ -309,6 +355,7 @@ export function analyzePath(path: PathName, columns: PathColumns, options: PathO
   columns.e2eMs = new Float64Array(0);
   const latency = describeSorted(sortedLatency);
   const latencyQuantiles = quantileTable(sortedLatency);
+  const latencyHistogram = histogramOf(sortedLatency);
 
   let forwarderToReceiver: Distribution | null = null;
   if (columns.legMs !== null) {
@@ -364,7 +411,15 @@ export function analyzePath(path: PathName, columns: PathColumns, options: PathO
     },
     span,
     latencyQuantiles,
+    latencyHistogram,
     timeSeries: series,
-    keys: { groups: columns.groups, seq: columns.seq, arrivalNs: columns.arrivalNs, orders },
+    keys: {
+      groups: columns.groups,
+      seq: columns.seq,
+      arrivalNs: columns.arrivalNs,
+      orders,
+      latencyMs: keptLatency,
+      connection: connectionOrdinals(columns.connection),
+    },
   };
 }

@@ -25,14 +25,18 @@ import { dataErrorWarnings } from './data-errors';
 import { applyTailLoss } from './window';
 import { clockBounds, readHostFiles, type GivenClockBounds } from './hosts';
 import { pairPaths, type PairedResult } from './paired';
+import { analyzeConnections, type ConnectionAnalysis } from './connections';
+import { analyzeFirstCopy, type FirstCopyAnalysis } from './first-copy';
 import { analyzeLab } from './lab';
+import { analyzeControl } from './control';
+import { practicalSettings, type PracticalInput } from './practical';
 import { assessRunStatus } from './run-status';
 import type { PathAnalysis } from './path';
 import { analyzePathInStore, nothingToAnalyze, toJson, type SummaryOptions } from './summaries';
 
 export const REPORT_FILES = { json: 'report.json', markdown: 'report.md', html: 'report.html' } as const;
 
-export interface AnalyzeRunOptions extends SummaryOptions {
+export interface AnalyzeRunOptions extends SummaryOptions, PracticalInput {
   /** Paths to read; default both. */
   paths?: readonly PathName[];
   /** ± clock error bound per host, ms (null: unknown); overrides what the agents' metrics say. */
@@ -144,6 +148,8 @@ export async function analyzeRun(
         streamKind,
         epoch,
         runDurationMs: options.runDurationMs ?? durationFromInput(input),
+        // The earlier copy needs one path's latency per event (lib/analysis/first-copy.ts).
+        keepLatency: path === 'baseline',
       });
     } catch (error) {
       if (!isFeedpathError(error) || error.code !== ErrorCode.badResults) throw error;
@@ -190,6 +196,8 @@ export async function analyzeRun(
     nothingToAnalyze(store.describe(base), reasons);
 
   let paired: PairedResult | null = null;
+  let connections: ConnectionAnalysis | null = null;
+  let firstCopy: FirstCopyAnalysis | null = null;
   if (analyses.baseline !== null && analyses.backbone !== null) {
     const started = Date.now();
     paired = pairPaths(analyses.baseline.keys, analyses.backbone.keys);
@@ -198,7 +206,30 @@ export async function analyzeRun(
     );
     // The tail one path never recorded counts as its loss (window.ts), before any summary is written.
     applyTailLoss({ baseline: analyses.baseline, backbone: analyses.backbone }, paired.deltaQuantiles);
+    const split = Date.now();
+    connections = analyzeConnections(
+      analyses.baseline.keys,
+      analyses.backbone.keys,
+      paired.analysis,
+      epoch.second,
+    );
+    firstCopy = analyzeFirstCopy(analyses.baseline.keys, analyses.backbone.keys, paired.analysis);
+    // Nothing else reads the baseline's per-event latency.
+    analyses.baseline.keys.latencyMs = null;
+    log(
+      `by connection pair (${connections?.pairs.length ?? 'no'} pairs) and the earlier copy in ${((Date.now() - split) / 1000).toFixed(1)} s`,
+    );
   }
+
+  // The A/A control (a second direct connection), when the run has one: the method's own noise.
+  const control = await analyzeControl(
+    store,
+    base,
+    analyses.baseline,
+    { ...options, streamKind, epoch, runDurationMs: options.runDurationMs ?? durationFromInput(input) },
+    warnings,
+  );
+  if (control !== null) log(`control: ${control.matched.toLocaleString('en-US')} events matched`);
 
   const summaries: Partial<Record<PathName, string>> = {};
   for (const path of PATHS) {
@@ -214,6 +245,15 @@ export async function analyzeRun(
     paths: analyses,
     files,
     paired: paired?.analysis ?? null,
+    deltaHistogram: paired?.deltaHistogram ?? null,
+    connections,
+    firstCopy,
+    control,
+    practical: practicalSettings(
+      input,
+      { minDifferenceMs: options.minDifferenceMs, minDifferenceShare: options.minDifferenceShare },
+      warnings,
+    ),
     clock: clockBounds(hostFiles, options.clockErrorBoundMs),
     resources: hostFiles.resources,
     metadata: { input, run },

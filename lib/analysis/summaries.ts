@@ -57,13 +57,15 @@ export async function analyzePathInStore(
   store: ResultsStore,
   prefix: string,
   path: PathName,
-  options: SummaryOptions & { epoch?: ArrivalEpoch } = {},
+  options: SummaryOptions & { epoch?: ArrivalEpoch; keepLatency?: boolean } = {},
 ): Promise<PathAnalysis | null> {
   const columns = await readPath(store, `${prefix}${resultsCsvName(path)}`, {
     ...options,
     epoch: options.epoch ?? new ArrivalEpoch(),
   });
-  return columns === null ? null : analyzePath(path, columns, { runDurationMs: options.runDurationMs });
+  return columns === null
+    ? null
+    : analyzePath(path, columns, { runDurationMs: options.runDurationMs, keepLatency: options.keepLatency });
 }
 
 /**
@@ -85,6 +87,23 @@ export async function writePathSummaries(
     result[path] = analysis.summary;
   }
   return result;
+}
+
+/**
+ * Reads `<dir>/control-results.csv` (the A/A control, a second direct connection) and writes
+ * `<dir>/control-results.json`: the seed's summary, computed as the baseline's (the control takes
+ * the baseline's path), with `setup_type` "control". Undefined when the file does not exist.
+ */
+export async function writeControlSummary(
+  dir: string,
+  options: SummaryOptions = {},
+): Promise<SeedSummary | undefined> {
+  const store = new LocalFolderStore(dir);
+  const columns = await readPath(store, resultsCsvName('control'), { ...options, epoch: new ArrivalEpoch() });
+  if (columns === null) return undefined;
+  const { summary } = analyzePath('baseline', columns, { runDurationMs: options.runDurationMs });
+  await store.write(resultsJsonName('control'), toJson({ ...summary, setup_type: 'control' }));
+  return summary;
 }
 
 /** Throws FP_NOTHING_TO_ANALYZE listing why each path could not be used. */

@@ -110,7 +110,14 @@ export function agentConfig(run: RunPlan, role: SiteRole, sites: SiteReady[]): R
     outDir: 'out',
   };
   if (role === 'receiver')
-    return { ...common, mode: run.input.mode, host: '0.0.0.0', port: run.backbonePort };
+    return {
+      ...common,
+      mode: run.input.mode,
+      // The A/A control needs the baseline it is compared with.
+      control: run.input.control && run.input.mode !== 'backbone',
+      host: '0.0.0.0',
+      port: run.backbonePort,
+    };
   return { ...common, receivers: [{ host: siteOf(sites, 'receiver').privateIp, port: run.backbonePort }] };
 }
 

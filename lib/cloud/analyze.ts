@@ -6,6 +6,7 @@
 import { analyzeRun, REPORT_FILES } from '../analysis/run';
 import { historyRecordFromReport, recordRun, type HistoryRecord } from '../history';
 import type { Report } from '../report';
+import { addConnectionsToRunFile } from '../run-connections';
 import { PATHS, type PathName } from '../samples';
 import type { ResultsStore } from '../store';
 import type { AnalyzeResult, RunEvent } from './contract';
@@ -41,6 +42,11 @@ async function recordHistory(run: RunPlan, report: Report, deps: AnalyzeDeps): P
 /** AnalyzeResults: writes the summaries and the report under the run's prefix. */
 export async function analyzeResults({ run }: RunEvent, deps: AnalyzeDeps): Promise<AnalyzeResult> {
   let verdict: string;
+  // run.json gains the agents' connections first, so the report reads them as a local run's. Only
+  // a detail: a failure here is logged, and the analysis goes on.
+  await addConnectionsToRunFile(deps.store, run.prefix).catch((error: unknown) =>
+    deps.log?.(`run.json: could not add the agents' connections: ${(error as Error).message}`),
+  );
   try {
     const result = await analyzeRun(deps.store, run.prefix, {
       paths: pathsOf(run),

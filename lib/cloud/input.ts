@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { BINANCE_WS_BASE, parseStreamList } from '../binance';
 import { MODES } from '../experiment';
+import { practicalInputFields } from '../analysis/practical';
 import { describeIssues } from '../profile';
 import { InvalidInputError } from './errors';
 import { DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from './limits';
@@ -16,10 +17,13 @@ export const REFERENCE_EXPERIMENT = {
   instanceType: 'c7i.large',
   label: '',
   exchangeUrl: BINANCE_WS_BASE,
+  control: true,
 } as const;
 
 const REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** An AZ ID such as `apne1-az4` (a subset of what cloudformation/site.json's parameter allows). */
+export const AZ_ID_RE = /^[a-z]+[0-9]+-az[0-9]+$/;
 /** What an AWS tag value accepts (the label becomes a tag). */
 const LABEL_RE = /^[\p{L}\p{N} _.:/=+@-]*$/u;
 
@@ -31,6 +35,20 @@ const streamsSchema = z.union([z.string(), z.array(z.string()).min(1)]).transfor
     return z.NEVER;
   }
 });
+
+/**
+ * A site's pinned zone: one AZ ID, or several (a list or one comma-separated string), of which each
+ * run takes one (lib/cloud/zones.ts `pickZone`): a schedule with a list sweeps the zones.
+ */
+const azIdsSchema = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((id) => id.trim()))
+  .pipe(
+    z
+      .array(z.string().regex(AZ_ID_RE, 'expected an AZ ID such as apne1-az4 (not a zone name)'))
+      .min(1)
+      .refine((ids) => new Set(ids).size === ids.length, 'an AZ ID is listed twice'),
+  );
 
 /** The validated experiment (what a RunPlan carries); parsing it again is idempotent. */
 export const experimentSchema = z
@@ -57,6 +75,10 @@ export const experimentSchema = z
       .string()
       .regex(INSTANCE_TYPE_RE, 'expected an EC2 instance type such as c7i.large')
       .default(REFERENCE_EXPERIMENT.instanceType),
+    /** The forwarder's zone by AZ ID (or a list to sweep); absent = the first that offers the type. */
+    forwarderAzId: azIdsSchema.optional(),
+    /** The receiver's zone by AZ ID (or a list to sweep); absent = the first that offers the type. */
+    receiverAzId: azIdsSchema.optional(),
     label: z
       .string()
       .max(64)
@@ -67,6 +89,14 @@ export const experimentSchema = z
       .string()
       .regex(/^wss?:\/\/[^\s]+$/, 'expected a ws:// or wss:// URL')
       .default(REFERENCE_EXPERIMENT.exchangeUrl),
+    /**
+     * The A/A control: the receiver's second direct connection to the exchange, recorded as
+     * `control-results.csv` — the method's own noise floor. Costs a second connection; ignored in
+     * backbone mode (no baseline to compare it with).
+     */
+    control: z.boolean().default(REFERENCE_EXPERIMENT.control),
+    /** The practical-significance threshold (lib/analysis/practical.ts); absent = the analysis's default. */
+    ...practicalInputFields,
   })
   .strict();
 export type ExperimentInput = z.output<typeof experimentSchema>;
@@ -87,6 +117,9 @@ export function parseExperimentInput(value: unknown, allowedRegions: readonly st
     ['receiverRegion', input.receiverRegion],
   ];
   if (input.mode !== 'baseline') regions.push(['forwarderRegion', input.forwarderRegion]);
+  if (input.mode === 'baseline' && input.forwarderAzId !== undefined) {
+    throw new InvalidInputError('invalid input: forwarderAzId: a baseline run has no forwarder');
+  }
   for (const [field, region] of regions) {
     if (!allowedRegions.includes(region)) {
       throw new InvalidInputError(

@@ -6,7 +6,9 @@ import type { RegionalClient } from './clients';
 import { runTags, SITE_CIDRS, type RunPlan, type SitePlan } from './run';
 import { createStack, describeStack, failStack } from './stacks';
 import type { DescribeSitesResult, ProvisionSitesResult, SiteStatus } from './contract';
-import { chooseZone } from './zones';
+import type { ResultsStore } from '../store';
+import { recordPlacement } from './placement';
+import { chooseZone, zoneName } from './zones';
 
 export const SITE_TEMPLATE_BODY = JSON.stringify(siteTemplate);
 
@@ -61,14 +63,24 @@ export interface ProvisionDeps extends StackDeps {
 
 /**
  * ProvisionSites: starts creating every site stack at once (idempotent, for a retried Task), each in
- * a zone of its region that offers the instance type.
+ * its pinned zone or a zone of its region that offers the instance type. Every zone is checked
+ * before any stack is created, so a bad pin costs nothing.
  */
 export async function provisionSites(
   { run }: { run: RunPlan },
   deps: ProvisionDeps,
 ): Promise<ProvisionSitesResult> {
   const zones = await Promise.all(
-    run.sites.map((site) => chooseZone(deps.ec2(site.region), site.region, site.instanceType)),
+    run.sites.map((site) =>
+      chooseZone(deps.ec2(site.region), {
+        region: site.region,
+        instanceType: site.instanceType,
+        field: `${site.role}AzId`,
+        pinned: site.role === 'receiver' ? run.input.receiverAzId : run.input.forwarderAzId,
+        runId: run.runId,
+        role: site.role,
+      }),
+    ),
   );
   await Promise.all(
     run.sites.map((site, index) =>
@@ -95,10 +107,20 @@ export async function provisionSites(
   };
 }
 
-/** ProvisionDescribeSites: ready when every site stack is complete; a failed stack throws StackFailed. */
+export interface DescribeDeps extends Pick<StackDeps, 'cloudFormation'> {
+  /** The results bucket: run.json gains each site's placement once the sites are ready. */
+  store: ResultsStore;
+  /** Asked for the zones' names in this account. */
+  ec2: RegionalClient<EC2Client>;
+}
+
+/**
+ * ProvisionDescribeSites: ready when every site stack is complete (then run.json records where each
+ * site is); a failed stack throws StackFailed.
+ */
 export async function describeSites(
   { run }: { run: RunPlan },
-  deps: Pick<StackDeps, 'cloudFormation'>,
+  deps: DescribeDeps,
 ): Promise<DescribeSitesResult> {
   const views = await Promise.all(
     run.sites.map(async (site) => {
@@ -115,18 +137,26 @@ export async function describeSites(
     status: view.status,
   }));
   if (!views.every(({ view }) => view.phase === 'complete')) return { ready: false, sites: statuses };
-  return {
-    ready: true,
-    sites: views.map(({ site, view }, index) => ({
-      ...(statuses[index] as SiteStatus),
-      cidr: site.cidr,
-      instanceId: requiredOutput(view.outputs, 'InstanceId', site.stackName),
-      privateIp: requiredOutput(view.outputs, 'PrivateIp', site.stackName),
-      vpcId: requiredOutput(view.outputs, 'VpcId', site.stackName),
-      routeTableId: requiredOutput(view.outputs, 'RouteTableId', site.stackName),
-      availabilityZoneId: requiredOutput(view.outputs, 'AvailabilityZoneId', site.stackName),
+  const sites = views.map(({ site, view }, index) => ({
+    ...(statuses[index] as SiteStatus),
+    cidr: site.cidr,
+    instanceId: requiredOutput(view.outputs, 'InstanceId', site.stackName),
+    privateIp: requiredOutput(view.outputs, 'PrivateIp', site.stackName),
+    vpcId: requiredOutput(view.outputs, 'VpcId', site.stackName),
+    routeTableId: requiredOutput(view.outputs, 'RouteTableId', site.stackName),
+    availabilityZoneId: requiredOutput(view.outputs, 'AvailabilityZoneId', site.stackName),
+  }));
+  const placed = await Promise.all(
+    sites.map(async (site, index) => ({
+      role: site.role,
+      region: site.region,
+      availabilityZoneId: site.availabilityZoneId,
+      availabilityZoneName: await zoneName(deps.ec2(site.region), site.availabilityZoneId),
+      instanceType: (run.sites[index] as SitePlan).instanceType,
     })),
-  };
+  );
+  await recordPlacement(deps.store, run, placed);
+  return { ready: true, sites };
 }
 
 function requiredOutput(outputs: Record<string, string>, key: string, stackName: string): string {

@@ -5,5 +5,6 @@
 export * from './record';
 export * from './store';
 export * from './trend';
+export * from './merged';
 export * from './record-run';
 export * from './execution';

@@ -67,7 +67,7 @@ export async function writeTrend(
     const trend = buildTrend(read, { location: store.describe(''), now: options.now });
     const charts = await renderTrendCharts(trend);
     await store.write(TREND_FILES.json, `${JSON.stringify(trend, null, 2)}\n`, 'application/json');
-    await store.write(TREND_FILES.jsonl, formatHistoryJsonl(trend.runs), 'application/x-ndjson');
+    await store.write(TREND_FILES.jsonl, formatHistoryJsonl(read.records), 'application/x-ndjson');
     await store.write(TREND_FILES.html, renderTrendHtml(trend, charts), 'text/html; charset=utf-8');
     const after = await listHistoryKeys(store);
     if (sameKeys(keys, after) || round >= TREND_ROUNDS) {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ErrorCode, FeedpathError } from '../errors';
 import type { Report } from '../report';
 import { PATHS } from '../samples';
+import { histogramSchema, type Histogram } from '../stats';
 
 export const HISTORY_SCHEMA = 'feedpath.history/1';
 /** Records live under `history/year=YYYY/month=MM/day=DD/<runId>.json` (Hive-style partitions). */
@@ -34,6 +35,13 @@ export const historyRecordSchema = z.object({
   mode: nullableString,
   forwarder_region: nullableString,
   receiver_region: nullableString,
+  /**
+   * Each site's zone by AZ ID (run.json `placement`) and the instance type; null for local runs, for
+   * a run that failed before its sites were ready, and in records written before they were kept.
+   */
+  forwarder_az_id: nullableString.default(null),
+  receiver_az_id: nullableString.default(null),
+  instance_type: nullableString.default(null),
   streams: z.array(z.string()),
   status: z.enum(['succeeded', 'failed']),
   /** The error's name (e.g. the workflow's `AgentFailed`) and its cause, for a failed run. */
@@ -66,6 +74,14 @@ export const historyRecordSchema = z.object({
   receiver_clock_error_bound_ms: nullableNumber,
   forwarder_clock_error_bound_ms: nullableNumber,
   loss_by_stream: z.array(streamLossSchema),
+  /**
+   * Mergeable histograms (lib/stats/histogram.ts) of each path's end-to-end latency and of the paired
+   * delta, ms: percentiles across runs come from their merged bins, never from the runs' percentiles.
+   * Null for a run without the measurement and in records written before them.
+   */
+  baseline_histogram: histogramSchema.nullable().default(null),
+  backbone_histogram: histogramSchema.nullable().default(null),
+  paired_delta_histogram: histogramSchema.nullable().default(null),
 });
 
 export type HistoryRecord = z.output<typeof historyRecordSchema>;
@@ -142,6 +158,9 @@ export interface RunFacts {
   mode: string | null;
   forwarderRegion: string | null;
   receiverRegion: string | null;
+  forwarderAzId: string | null;
+  receiverAzId: string | null;
+  instanceType: string | null;
   streams: string[];
 }
 
@@ -149,6 +168,9 @@ export interface RunFacts {
 export function runFacts(input: Json | null, run: Json | null): RunFacts {
   const runInput = objectAt(run?.input);
   const regions = objectAt(run?.regions);
+  const placement = objectAt(run?.placement);
+  const forwarder = objectAt(placement?.forwarder);
+  const receiver = objectAt(placement?.receiver);
   return {
     runId: stringAt(run?.runId, input?.runId),
     startedAt: isoAt(run?.startedAt, input?.startedAt),
@@ -157,6 +179,15 @@ export function runFacts(input: Json | null, run: Json | null): RunFacts {
     mode: stringAt(input?.mode, runInput?.mode, run?.mode),
     forwarderRegion: stringAt(input?.forwarderRegion, runInput?.forwarderRegion, regions?.forwarder),
     receiverRegion: stringAt(input?.receiverRegion, runInput?.receiverRegion, regions?.receiver),
+    forwarderAzId: stringAt(forwarder?.availabilityZoneId),
+    receiverAzId: stringAt(receiver?.availabilityZoneId),
+    // Both sites share the input's instance type; the placement says what was launched.
+    instanceType: stringAt(
+      receiver?.instanceType,
+      forwarder?.instanceType,
+      input?.instanceType,
+      runInput?.instanceType,
+    ),
     streams: streamsAt(input?.streams, runInput?.streams, run?.streams),
   };
 }
@@ -165,6 +196,12 @@ export function runFacts(input: Json | null, run: Json | null): RunFacts {
 export function runIdOfPrefix(prefix: string): string | null {
   const parts = prefix.split('/').filter((p) => p !== '');
   return parts.length > 0 ? (parts[parts.length - 1] as string) : null;
+}
+
+/** A report's histogram when it is one (reports made before histograms have none). */
+function histogramAt(value: unknown): Histogram | null {
+  const parsed = histogramSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
 function lossByStream(report: Report): StreamLoss[] {
@@ -230,6 +267,9 @@ export function historyRecordFromReport(report: Report, options: FromReportOptio
     mode: facts.mode,
     forwarder_region: facts.forwarderRegion,
     receiver_region: facts.receiverRegion,
+    forwarder_az_id: facts.forwarderAzId,
+    receiver_az_id: facts.receiverAzId,
+    instance_type: facts.instanceType,
     streams: facts.streams,
     status: options.failure === undefined ? 'succeeded' : 'failed',
     error: options.failure?.error ?? null,
@@ -256,6 +296,9 @@ export function historyRecordFromReport(report: Report, options: FromReportOptio
     receiver_clock_error_bound_ms: finite(report.clock.receiver.error_bound_ms),
     forwarder_clock_error_bound_ms: finite(report.clock.forwarder.error_bound_ms),
     loss_by_stream: lossByStream(report),
+    baseline_histogram: histogramAt(report.histograms?.baseline),
+    backbone_histogram: histogramAt(report.histograms?.backbone),
+    paired_delta_histogram: histogramAt(report.histograms?.paired_delta),
   };
 }
 
@@ -288,6 +331,9 @@ export function failedHistoryRecord(failure: FailedRunInput): HistoryRecord {
     mode: facts.mode,
     forwarder_region: facts.forwarderRegion,
     receiver_region: facts.receiverRegion,
+    forwarder_az_id: facts.forwarderAzId,
+    receiver_az_id: facts.receiverAzId,
+    instance_type: facts.instanceType,
     streams: facts.streams,
     status: 'failed',
     error: failure.error ?? null,
@@ -314,5 +360,8 @@ export function failedHistoryRecord(failure: FailedRunInput): HistoryRecord {
     receiver_clock_error_bound_ms: null,
     forwarder_clock_error_bound_ms: null,
     loss_by_stream: [],
+    baseline_histogram: null,
+    backbone_histogram: null,
+    paired_delta_histogram: null,
   };
 }

@@ -1,12 +1,13 @@
 /**
  * The trend report over the run history: `history.json` (the data), `history.jsonl` (one record per
  * line, for any tool) and `history.html` (one offline file, charts drawn to static SVG at build
- * time like report.html). Each chart point is one run; nothing is re-aggregated across runs except
- * the headline's counts and its median of the runs' median deltas.
+ * time like report.html). Each chart point is one run; figures across runs (the headline's, the
+ * merged table's) come from the runs' merged histograms (merged.ts), never from their percentiles.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { escapeHtml, ms, msDigits, percent, renderSvg, type Chart } from '../report';
-import { percentileSorted } from '../stats';
+import type { HistogramPercentiles } from '../stats';
+import { mergedFigures, type MergedFigures, type MergedGroup } from './merged';
 import type { HistoryRecord } from './record';
 import type { HistoryRead, SkippedRecord } from './store';
 
@@ -28,8 +29,13 @@ export interface TrendSummary {
   backbone_faster_runs: number;
   baseline_faster_runs: number;
   no_significant_difference_runs: number;
-  /** Median over the paired runs of each run's median delta, ms. */
-  median_of_median_delta_ms: number | null;
+  /**
+   * The paired delta over every matched event of the succeeded runs with histograms (their merged
+   * histograms, all configurations), ms; null when no run has one.
+   */
+  merged_delta_ms: HistogramPercentiles | null;
+  /** Succeeded runs recorded before histograms: in the counts and the table, not in merged figures. */
+  runs_without_histograms: number;
   /** The configurations in the history: `forwarder → receiver · streams`. */
   series: string[];
 }
@@ -43,12 +49,26 @@ export interface Trend {
   summary: TrendSummary;
   /** Records that could not be read, with why. */
   skipped: SkippedRecord[];
-  /** Oldest first. */
-  runs: HistoryRecord[];
+  /** Percentiles across runs from their merged histograms: per configuration, overall and per week. */
+  merged: MergedFigures;
+  /**
+   * Oldest first, without their histograms: those are in `merged`, the records and history.jsonl
+   * (thousands of bins per run would make this file grow by megabytes a week).
+   */
+  runs: TrendRun[];
+}
+
+/** A record as history.json lists it. */
+export type TrendRun = Omit<HistoryRecord, HistogramKey>;
+type HistogramKey = 'baseline_histogram' | 'backbone_histogram' | 'paired_delta_histogram';
+
+function withoutHistograms(record: HistoryRecord): TrendRun {
+  const { baseline_histogram: _a, backbone_histogram: _b, paired_delta_histogram: _c, ...run } = record;
+  return run;
 }
 
 /** A run's configuration, which separates lines in the charts: regions and streams. */
-export function seriesOf(record: HistoryRecord): string {
+export function seriesOf(record: TrendRun): string {
   const streams = record.streams.length > 0 ? record.streams.join(',') : 'streams unknown';
   return `${record.forwarder_region ?? '?'} → ${record.receiver_region ?? '?'} · ${streams}`;
 }
@@ -57,9 +77,10 @@ function day(iso: string): string {
   return iso.slice(0, 10);
 }
 
-function summarize(runs: HistoryRecord[]): TrendSummary {
+function summarize(runs: HistoryRecord[], merged: MergedFigures): TrendSummary {
   const paired = runs.filter((r) => r.paired_median_delta_ms !== null);
-  const deltas = paired.map((r) => r.paired_median_delta_ms as number).sort((a, b) => a - b);
+  // The whole history's line: across configurations when there are several, else the one.
+  const all = merged.overall[merged.overall.length - 1];
   const significant = (r: HistoryRecord) => r.paired_significant !== false;
   return {
     runs: runs.length,
@@ -74,7 +95,8 @@ function summarize(runs: HistoryRecord[]): TrendSummary {
       .length,
     no_significant_difference_runs: paired.filter((r) => !significant(r) || r.paired_median_delta_ms === 0)
       .length,
-    median_of_median_delta_ms: deltas.length > 0 ? percentileSorted(deltas, 50) : null,
+    merged_delta_ms: all?.paired_delta ?? null,
+    runs_without_histograms: merged.runs_without_histograms,
     series: [...new Set(runs.map(seriesOf))].sort(),
   };
 }
@@ -93,9 +115,19 @@ function headlineOf(summary: TrendSummary, runs: HistoryRecord[]): string {
   if (summary.paired_runs > 0) {
     parts.push(
       `Backbone faster in ${summary.backbone_faster_runs} of ${summary.paired_runs} paired runs ` +
-        `(baseline faster in ${summary.baseline_faster_runs}, no significant difference in ${summary.no_significant_difference_runs}); ` +
-        `median of the runs' median deltas (backbone − baseline) ${ms(summary.median_of_median_delta_ms, { sign: true })} ms.`,
+        `(baseline faster in ${summary.baseline_faster_runs}, no significant difference in ${summary.no_significant_difference_runs}).`,
     );
+  }
+  const merged = summary.merged_delta_ms;
+  const without = summary.runs_without_histograms;
+  if (merged !== null) {
+    parts.push(
+      `Paired delta (backbone − baseline) over all ${merged.count.toLocaleString('en-US')} matched events of the runs, from their merged histograms: ` +
+        `median ${ms(merged.p50, { sign: true })} ms, p99 ${ms(merged.p99, { sign: true })} ms` +
+        `${without > 0 ? ` (${without} run${without === 1 ? '' : 's'} recorded before histograms not included)` : ''}.`,
+    );
+  } else if (summary.paired_runs > 0 && without > 0) {
+    parts.push(`No figures across runs: the runs were recorded before histograms (see the table).`);
   }
   const latest = runs[runs.length - 1] as HistoryRecord;
   parts.push(
@@ -108,7 +140,8 @@ function headlineOf(summary: TrendSummary, runs: HistoryRecord[]): string {
 
 /** The trend's data (history.json) from the records read. */
 export function buildTrend(read: HistoryRead, options: { location: string; now?: () => Date }): Trend {
-  const summary = summarize(read.records);
+  const merged = mergedFigures(read.records, seriesOf);
+  const summary = summarize(read.records, merged);
   return {
     schema: TREND_SCHEMA,
     generated_at: (options.now ?? (() => new Date()))().toISOString(),
@@ -116,7 +149,8 @@ export function buildTrend(read: HistoryRead, options: { location: string; now?:
     headline: headlineOf(summary, read.records),
     summary,
     skipped: read.skipped,
-    runs: read.records,
+    merged,
+    runs: read.records.map(withoutHistograms),
   };
 }
 
@@ -330,7 +364,7 @@ function lost(value: number | null): string {
   return value === null ? '–' : value.toLocaleString('en-US');
 }
 
-function deltaCell(r: HistoryRecord): string {
+function deltaCell(r: TrendRun): string {
   if (r.paired_median_delta_ms === null) return '–';
   const digits = msDigits(r.paired_median_delta_ms, r.paired_delta_ci_low_ms, r.paired_delta_ci_high_ms);
   const interval =
@@ -340,7 +374,7 @@ function deltaCell(r: HistoryRecord): string {
   return `${ms(r.paired_median_delta_ms, { sign: true, digits })}${interval}`;
 }
 
-function runRow(r: HistoryRecord): string {
+function runRow(r: TrendRun): string {
   const td = (text: string, className = '') =>
     `<td${className === '' ? '' : ` class="${className}"`}>${escapeHtml(text)}</td>`;
   const run =
@@ -368,6 +402,49 @@ function runRow(r: HistoryRecord): string {
     td(pair(r.receiver_clock_error_bound_ms, r.forwarder_clock_error_bound_ms)),
     `</tr>`,
   ].join('');
+}
+
+function percentiles(p: HistogramPercentiles | null, sign = false): string {
+  return p === null ? '–' : [p.p50, p.p99, p.p999].map((v) => ms(v, { sign })).join(' / ');
+}
+
+function mergedRow(g: MergedGroup): string {
+  const cells = [
+    g.series,
+    g.week ?? 'all',
+    g.merged_runs === g.runs ? `${g.runs}` : `${g.merged_runs} of ${g.runs}`,
+    g.paired_delta === null ? '–' : g.paired_delta.count.toLocaleString('en-US'),
+    percentiles(g.paired_delta, true),
+    percentiles(g.baseline),
+    percentiles(g.backbone),
+  ];
+  return `<tr>${cells.map((c, i) => `<td${i < 2 ? ' class="t"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`;
+}
+
+/** The figures across runs: per configuration overall, then per week; a note for runs left out. */
+function mergedSection(trend: Trend): string {
+  const groups = [...trend.merged.overall, ...trend.merged.weekly].filter((g) => g.merged_runs > 0);
+  const without = trend.merged.runs_without_histograms;
+  const note =
+    without === 0
+      ? ''
+      : `<p class="meta" id="merged-note">${without} succeeded run(s) recorded before histograms are in the table of runs but not in these figures.</p>`;
+  if (groups.length === 0) return note === '' ? '' : `<h2>Across runs</h2>${note}`;
+  const head = [
+    'configuration',
+    'week of',
+    'runs merged',
+    'matched events',
+    'paired delta p50 / p99 / p99.9 ms',
+    'baseline p50 / p99 / p99.9 ms',
+    'backbone p50 / p99 / p99.9 ms',
+  ];
+  return [
+    `<h2>Across runs</h2>`,
+    `<p class="meta">Percentiles of every event of the runs, from their merged histograms (0.5 % precision), not of the runs’ percentiles.</p>`,
+    note,
+    `<div class="scroll"><table id="merged"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${groups.map(mergedRow).join('\n')}\n</tbody></table></div>`,
+  ].join('\n');
 }
 
 function figure(chart: Chart): string {
@@ -404,6 +481,7 @@ export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
       : `<p class="meta" id="skipped-note">${trend.skipped.length} unreadable history record(s) skipped: see the end of the page.</p>`,
     charts.length === 0 ? '' : `<h2>Trends</h2>`,
     ...charts.map(figure),
+    mergedSection(trend),
     `<h2>Runs</h2>`,
     trend.runs.length === 0
       ? `<p>No run has been recorded yet.</p>`
@@ -418,6 +496,7 @@ export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
       'Each point is one run. The paired delta is backbone − baseline arrival of the same exchange event on the receiver’s clock (no clock-synchronisation error); a run’s point is its median, the band its 95% confidence interval (estimated over blocks of receive time).',
       'Median and p99 latencies are one-way (exchange event time E → receiver) and carry the clock error bounds shown in the table.',
       'A run counts as “backbone faster” when its median delta is below 0 and its interval does not span 0.',
+      'Figures across runs (the headline’s and “Across runs”) are percentiles of every event of the succeeded runs, read from the sum of their histograms (log-spaced bins, 0.5 % relative precision; lib/stats/histogram.ts): a percentile of the runs’ percentiles is not the percentile of the data. Runs recorded before histograms are left out of them.',
       `Data: ${TREND_FILES.json} (this page’s data), ${TREND_FILES.jsonl} (one record per line), and one record per run under history/year=YYYY/month=MM/day=DD/.`,
     ]
       .map((d) => `<li>${escapeHtml(d)}</li>`)

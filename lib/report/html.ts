@@ -4,6 +4,8 @@
  */
 import type { Chart } from './charts';
 import type { Report } from './model';
+import { sitesTable } from './sites';
+import { connectionLogTable } from './connection-log';
 import {
   clockTable,
   dataQualityTable,
@@ -12,10 +14,14 @@ import {
   metadataTable,
   metricsTable,
   pairedTable,
+  practicalTable,
   resourcesTable,
+  controlTable,
   type Table,
 } from './tables';
 import { labNote, labTable } from './lab';
+import { connectionsNote, connectionsTable } from './connections';
+import { firstCopyNote, firstCopyTable } from './first-copy';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -60,9 +66,14 @@ ul.defs{font-size:.9rem;color:#444}
 export function renderHtml(report: Report, charts: Chart[]): string {
   const problems = Object.values(report.data_quality.files).flatMap((f) => f.problems ?? []);
   const paired = pairedTable(report);
+  const control = controlTable(report);
+  const byConnection = connectionsTable(report);
+  const firstCopy = firstCopyTable(report);
   const resources = resourcesTable(report);
   const metadata = metadataTable(report);
   const lab = labTable(report);
+  const sites = sitesTable(report);
+  const connectionLog = connectionLogTable(report);
   const parts = [
     `<!doctype html>`,
     `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`,
@@ -77,6 +88,14 @@ export function renderHtml(report: Report, charts: Chart[]): string {
     figure(charts, 'latency-cdf'),
     figure(charts, 'latency-over-time'),
     paired === null ? '' : `<h2>Paired analysis</h2>${table(paired)}${figure(charts, 'paired-delta')}`,
+    control === null ? '' : `<h2 id="control">A/A control: the method’s own noise</h2>${table(control)}`,
+    `<h2 id="practical">Practical significance</h2>${table(practicalTable(report))}<p class="meta">${escapeHtml(report.practical.rule)}</p>`,
+    byConnection === null
+      ? ''
+      : `<h2>Paired delta by connection</h2>${table(byConnection)}<p class="meta">${escapeHtml(connectionsNote(report) ?? '')}</p>`,
+    firstCopy === null
+      ? ''
+      : `<h2>The earlier copy (both paths)</h2><p>${escapeHtml(firstCopyNote(report) ?? '')}</p>${table(firstCopy)}`,
     `<h2>Distributions (ms)</h2>`,
     table(
       distributionTable([
@@ -98,6 +117,8 @@ export function renderHtml(report: Report, charts: Chart[]): string {
       ? `<p>No agent metrics were found (metrics/&lt;agent&gt;.json).</p>`
       : table(resources),
     figure(charts, 'resources'),
+    sites === null ? '' : `<h2>Sites</h2>${table(sites)}`,
+    connectionLog === null ? '' : `<h2 id="connections">Connections</h2>${table(connectionLog)}`,
     `<h2>Clocks</h2>`,
     table(clockTable(report)),
     `<p class="meta">${escapeHtml(report.clock.note)}</p>`,

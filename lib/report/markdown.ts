@@ -1,6 +1,10 @@
 /** report.md: the report for people who read it in a terminal or a repository. */
+import { connectionsNote, connectionsTable } from './connections';
+import { firstCopyNote, firstCopyTable } from './first-copy';
 import { labNote, labTable } from './lab';
 import type { Report } from './model';
+import { sitesTable } from './sites';
+import { connectionLogTable } from './connection-log';
 import {
   clockTable,
   dataQualityTable,
@@ -9,7 +13,9 @@ import {
   metadataTable,
   metricsTable,
   pairedTable,
+  practicalTable,
   resourcesTable,
+  controlTable,
   type Table,
 } from './tables';
 
@@ -39,6 +45,19 @@ export function renderMarkdown(report: Report): string {
   section('Summary (the seed experiment’s keys)', markdownTable(metricsTable(report)));
   const paired = pairedTable(report);
   section('Paired analysis', paired === null ? null : markdownTable(paired));
+  const control = controlTable(report);
+  section('A/A control: the method’s own noise', control === null ? null : markdownTable(control));
+  section('Practical significance', `${markdownTable(practicalTable(report))}\n${report.practical.rule}\n`);
+  const byConnection = connectionsTable(report);
+  section(
+    'Paired delta by connection',
+    byConnection === null ? null : `${markdownTable(byConnection)}\n${connectionsNote(report)}\n`,
+  );
+  const firstCopy = firstCopyTable(report);
+  section(
+    'The earlier copy (both paths)',
+    firstCopy === null ? null : `${firstCopyNote(report)}\n\n${markdownTable(firstCopy)}`,
+  );
   section(
     'Distributions (ms)',
     markdownTable(
@@ -54,6 +73,10 @@ export function renderMarkdown(report: Report): string {
   const lab = labTable(report);
   section('Lab check (ms)', lab === null ? null : `${markdownTable(lab)}\n${labNote(report)}\n`);
   section('Loss per stream', markdownTable(lossTable(report)));
+  const sites = sitesTable(report);
+  section('Sites', sites === null ? null : markdownTable(sites));
+  const connectionLog = connectionLogTable(report);
+  section('Connections', connectionLog === null ? null : markdownTable(connectionLog));
   section('Clocks', `${markdownTable(clockTable(report))}\n${report.clock.note}\n`);
   const resources = resourcesTable(report);
   section(

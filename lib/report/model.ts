@@ -4,13 +4,28 @@
  */
 import type { LossResult } from '../analysis/order';
 import type { PairedAnalysis } from '../analysis/paired';
+import type { ControlAnalysis } from '../analysis/control';
+import type { ConnectionAnalysis } from '../analysis/connections';
+import type { FirstCopyAnalysis } from '../analysis/first-copy';
+import {
+  assessPractical,
+  practicalSettings,
+  type PracticalSettings,
+  type PracticalSignificance,
+} from '../analysis/practical';
 import type { PathAnalysis, SeedSummary } from '../analysis/path';
 import type { RowProblem } from '../analysis/csv';
 import type { DataErrorCounts } from '../analysis/data-errors';
 import { assessEvidence, type Evidence } from '../analysis/evidence';
 import type { RunStatusReport } from '../analysis/run-status';
 import type { PathName } from '../samples';
-import { INTERVAL_METHOD, PERCENTILE_DEFINITION, STDDEV_DEFINITION, type Distribution } from '../stats';
+import {
+  INTERVAL_METHOD,
+  PERCENTILE_DEFINITION,
+  STDDEV_DEFINITION,
+  type Distribution,
+  type Histogram,
+} from '../stats';
 import { verdictSentence } from './verdict';
 import type { AgentMetrics } from '../agent-files';
 import type { LabCheck } from '../analysis/lab';
@@ -66,9 +81,22 @@ export interface Report {
   summaries: Record<PathName, SeedSummary | null>;
   differences: SeedDifferences | null;
   paired: PairedAnalysis | null;
+  /** The A/A control: a second direct connection paired with the baseline (null: the run had none). */
+  control: ControlAnalysis | null;
+  /** The threshold below which a difference is "no practical difference", its source, and the judgement. */
+  practical: PracticalSignificance;
+  /** The paired delta by connection pair and whether a reconnect changed its regime (null: no connection column). */
+  connections: ConnectionAnalysis | null;
+  /** Per event the earlier of the two copies: what a desk consuming both paths gets (null: not measurable). */
+  first_copy: FirstCopyAnalysis | null;
   latency_ms: Record<PathName, Distribution | null>;
   legs_ms: { exchange_to_forwarder: Distribution | null; forwarder_to_receiver: Distribution | null };
   loss: Record<PathName, LossResult | null>;
+  /**
+   * Mergeable histograms (lib/stats/histogram.ts) of each path's end-to-end latency and of the
+   * paired delta, ms: what the history merges across runs. Absent from reports made before them.
+   */
+  histograms?: ReportHistograms;
   clock: Record<HostName, ClockBound> & { note: string };
   resources: AgentResources[];
   /** Local runs with link emulation: measured minus emulated delay per path and leg (lib/analysis/lab.ts). */
@@ -78,11 +106,27 @@ export interface Report {
   statistics: { percentile_definition: string; stddev_definition: string; bootstrap: string; charts: string };
 }
 
+export interface ReportHistograms {
+  baseline: Histogram | null;
+  backbone: Histogram | null;
+  paired_delta: Histogram | null;
+}
+
 export interface ReportInput {
   location: string;
   paths: Record<PathName, PathAnalysis | null>;
   files: Record<PathName, FileStatus>;
   paired: PairedAnalysis | null;
+  /** The paired delta's histogram (PairedResult.deltaHistogram). */
+  deltaHistogram?: Histogram | null;
+  /** The A/A control, when the run has `control-results.csv`. */
+  control?: ControlAnalysis | null;
+  /** Default: the defaults of lib/analysis/practical.ts. */
+  practical?: PracticalSettings;
+  /** The paired delta by connection pair (lib/analysis/connections.ts). */
+  connections?: ConnectionAnalysis | null;
+  /** The earlier copy (lib/analysis/first-copy.ts). */
+  firstCopy?: FirstCopyAnalysis | null;
   clock: Record<HostName, ClockBound>;
   resources: AgentResources[];
   metadata: Report['metadata'];
@@ -134,6 +178,19 @@ export function buildReport(input: ReportInput): Report {
           jitter_stddev_ms: difference(a.jitter_stddev_ms, b.jitter_stddev_ms),
           events_lost: difference(a.events_lost, b.events_lost),
         };
+  const control = input.control ?? null;
+  // The difference judged: the paired median delta, else the one-way medians'; the A/A control
+  // measures the paired method, so it judges the paired delta only.
+  const practical = assessPractical(
+    input.practical ?? practicalSettings(null),
+    a?.median_latency_ms ?? b?.median_latency_ms ?? null,
+    comparison === 'paired'
+      ? (input.paired?.delta_ms?.median ?? null)
+      : comparison === 'unpaired'
+        ? (differences?.median_latency_ms ?? null)
+        : null,
+    comparison === 'paired' ? (control?.noise_ms ?? null) : null,
+  );
   const withoutVerdict: Omit<Report, 'verdict'> = {
     schema: REPORT_SCHEMA,
     generated_at: input.generatedAt.toISOString(),
@@ -144,12 +201,21 @@ export function buildReport(input: ReportInput): Report {
     summaries: { baseline: a, backbone: b },
     differences,
     paired: input.paired,
+    control,
+    practical,
+    connections: input.connections ?? null,
+    first_copy: input.firstCopy ?? null,
     latency_ms: { baseline: baseline?.latency ?? null, backbone: backbone?.latency ?? null },
     legs_ms: {
       exchange_to_forwarder: backbone?.exchangeToForwarder ?? null,
       forwarder_to_receiver: backbone?.forwarderToReceiver ?? null,
     },
     loss: { baseline: baseline?.loss ?? null, backbone: backbone?.loss ?? null },
+    histograms: {
+      baseline: baseline?.latencyHistogram ?? null,
+      backbone: backbone?.latencyHistogram ?? null,
+      paired_delta: input.deltaHistogram ?? null,
+    },
     clock: { ...input.clock, note: CLOCK_NOTE },
     resources: input.resources,
     ...(input.lab ? { lab: input.lab } : {}),

@@ -96,6 +96,57 @@ export function pairedTable(report: Report): Table | null {
   };
 }
 
+/** The A/A control (two direct connections paired) as label/value rows; null without a control file. */
+export function controlTable(report: Report): Table | null {
+  const c = report.control;
+  if (c === null || c === undefined) return null;
+  const ci = c.median_delta_ci_ms;
+  const digits = msDigits(c.delta_ms?.median, ci?.low, ci?.high);
+  return {
+    head: ['A/A control: the method’s own noise', 'value'],
+    rows: [
+      ['control file', c.file],
+      ['events matched on both direct connections', count(c.matched)],
+      ['seen on baseline only', count(c.baseline_only)],
+      ['seen on control only', count(c.control_only)],
+      ['control first', percent(c.control_first_share)],
+      ['median delta (control − baseline)', `${ms(c.delta_ms?.median, { sign: true, digits })} ms`],
+      [
+        `${ci ? Math.round(ci.confidence * 100) : 95}% CI of the median delta (blocks of receive time)`,
+        ci ? `${ms(ci.low, { digits })} … ${ms(ci.high, { digits })} ms (${ci.blocks} blocks)` : '–',
+      ],
+      [
+        'p1 … p99 of the delta',
+        `${ms(c.delta_p1_ms, { sign: true })} … ${ms(c.delta_p99_ms, { sign: true })} ms`,
+      ],
+      [
+        'noise (largest |value| in the interval)',
+        c.noise_ms === null ? `– (${c.evidence.reason ?? 'no interval'})` : `${ms(c.noise_ms)} ms`,
+      ],
+      ['data errors in the control file', count(c.data_errors)],
+    ],
+  };
+}
+
+/** The practical-significance threshold, where it came from, and the judgement. */
+export function practicalTable(report: Report): Table {
+  const p = report.practical;
+  const yesNo = (v: boolean | null): string => (v === null ? '–' : v ? 'yes' : 'no');
+  return {
+    head: ['practical significance', 'value'],
+    rows: [
+      ['threshold', `${ms(p.threshold_ms)} ms (${p.basis})`],
+      ['min difference', `${ms(p.min_difference_ms)} ms (${p.source.min_difference_ms})`],
+      ['min share of the median', `${percent(p.min_difference_share)} (${p.source.min_difference_share})`],
+      ['median the share is of', p.reference_median_ms === null ? '–' : `${ms(p.reference_median_ms)} ms`],
+      ['difference judged (backbone − baseline)', `${ms(p.difference_ms, { sign: true })} ms`],
+      ['below the threshold', yesNo(p.below_threshold)],
+      ['A/A control noise', p.control_noise_ms === null ? '–' : `${ms(p.control_noise_ms)} ms`],
+      ['within the A/A noise', yesNo(p.within_control_noise)],
+    ],
+  };
+}
+
 /** Loss per stream and path. */
 export function lossTable(report: Report): Table {
   const rows: string[][] = [];
@@ -191,7 +242,11 @@ export function metadataTable(report: Report): Table | null {
       rows.push([prefix, Array.isArray(value) ? value.map(String).join(', ') : String(value)]);
     }
   };
-  if (report.metadata.run !== null) walk('run', report.metadata.run);
+  if (report.metadata.run !== null) {
+    // The connections and the sites have tables of their own (connection-log.ts, sites.ts).
+    const { connections: _connections, placement: _placement, ...run } = report.metadata.run;
+    walk('run', run);
+  }
   if (report.metadata.input !== null) walk('input', report.metadata.input);
   return rows.length === 0 ? null : { head: ['field', 'value'], rows: rows.slice(0, 200) };
 }

@@ -5,6 +5,7 @@
 import type { Evidence } from '../analysis/evidence';
 import type { PathName } from '../samples';
 import { ms, msDigits, percent } from './format';
+import { regimeChangeClause } from './connections';
 import { withLabClause } from './lab';
 import type { HostName, Report } from './model';
 
@@ -76,7 +77,9 @@ function statusLead(report: Pick<Report, 'run_status'>): string | null {
 /** The verdict for a report (everything but the verdict itself); it starts with the run's status unless it succeeded. */
 export function verdictSentence(report: Omit<Report, 'verdict'>): string {
   const lead = statusLead(report);
-  const body = withLabClause(comparisonSentence(report), report);
+  const regime = regimeChangeClause(report);
+  const comparison = comparisonSentence(report);
+  const body = withLabClause(regime === null ? comparison : `${comparison} Note: ${regime}.`, report);
   return lead === null ? body : `${lead} ${body}`;
 }
 
@@ -95,6 +98,33 @@ function sentence(clauses: readonly (string | null)[]): string {
 function notEnough(evidence: Evidence | null | undefined, what: string): string | null {
   if (evidence === null || evidence === undefined || evidence.sufficient) return null;
   return `Not enough data ${what}: ${evidence.reason ?? 'below the minimum'}; no direction is claimed`;
+}
+
+/** "below the practical threshold of 1.17 ms (1.0% of the baseline's 117.2 ms median)". */
+function thresholdPhrase(report: Omit<Report, 'verdict'>): string {
+  const p = report.practical;
+  const whose =
+    report.summaries.baseline?.median_latency_ms === p.reference_median_ms ? 'baseline' : 'backbone';
+  const basis =
+    p.basis === 'share of the median' && p.reference_median_ms !== null
+      ? ` (${percent(p.min_difference_share)} of the ${whose}’s ${ms(p.reference_median_ms)} ms median)`
+      : '';
+  return `below the practical threshold of ${ms(p.threshold_ms)} ms${basis}`;
+}
+
+/**
+ * Why a real difference (its interval excludes 0) is still no practical difference: within the A/A
+ * control's noise, below the threshold, or both; empty when neither holds.
+ */
+function noPracticalDifference(report: Omit<Report, 'verdict'>): string[] {
+  const p = report.practical;
+  const reasons: string[] = [];
+  if (p.within_control_noise === true && p.control_noise_ms !== null)
+    reasons.push(
+      `within the method’s own noise (the A/A control, two direct connections, differed by up to ${ms(p.control_noise_ms)} ms)`,
+    );
+  if (p.below_threshold === true) reasons.push(thresholdPhrase(report));
+  return reasons;
 }
 
 function comparisonSentence(report: Omit<Report, 'verdict'>): string {
@@ -117,8 +147,17 @@ function comparisonSentence(report: Omit<Report, 'verdict'>): string {
     if (paired.significant === false) {
       lead = `No significant difference between the paths: backbone delivered ${percent(paired.backbone_first_share)} of ${paired.matched.toLocaleString('en-US')} matched events first; median delta (backbone − baseline) ${ms(delta.median, { sign: true, digits })} ms${interval}, an interval that spans 0`;
     } else {
-      const faster = delta.median < 0 ? 'Backbone' : 'Baseline';
-      lead = `${faster} was faster: backbone delivered ${percent(paired.backbone_first_share)} of ${paired.matched.toLocaleString('en-US')} matched events first; median delta (backbone − baseline) ${ms(delta.median, { sign: true, digits })} ms${interval}`;
+      const first = `backbone delivered ${percent(paired.backbone_first_share)} of ${paired.matched.toLocaleString('en-US')} matched events first`;
+      const median = `median delta (backbone − baseline) ${ms(delta.median, { sign: true, digits })} ms${interval}`;
+      const reasons = noPracticalDifference(report);
+      if (reasons.length > 0) {
+        lead = `No practical difference between the paths: ${median} is ${reasons.join(' and ')}; ${first}`;
+      } else {
+        const faster = delta.median < 0 ? 'Backbone' : 'Baseline';
+        const noise = report.practical.control_noise_ms;
+        const beyond = noise === null ? '' : `, beyond the A/A control’s noise of ${ms(noise)} ms`;
+        lead = `${faster} was faster: ${first}; ${median}${beyond}`;
+      }
     }
     const oneWay = oneWaySentence(report);
     return `${sentence([lead, jitterClause(report), lossClause(report)])}${oneWay === null ? '' : ` ${oneWay}`}`;
@@ -137,8 +176,9 @@ function comparisonSentence(report: Omit<Report, 'verdict'>): string {
     }
     const d = b.median_latency_ms - a.median_latency_ms;
     const lower = d < 0 ? 'Backbone' : 'Baseline';
+    const medians = `backbone ${ms(b.median_latency_ms)} ms vs baseline ${ms(a.median_latency_ms)} ms (${ms(d, { sign: true })} ms)`;
     return sentence([
-      `${lower} had the lower median one-way latency: backbone ${ms(b.median_latency_ms)} ms vs baseline ${ms(a.median_latency_ms)} ms (${ms(d, { sign: true })} ms); no event was seen on both paths, so this compares one-way latencies across clocks (${clockClause(report, ['receiver', 'forwarder'])}) and is not a paired measurement`,
+      `${report.practical.below_threshold === true ? `No practical difference in median one-way latency: ${medians}, ${thresholdPhrase(report)}` : `${lower} had the lower median one-way latency: ${medians}`}; no event was seen on both paths, so this compares one-way latencies across clocks (${clockClause(report, ['receiver', 'forwarder'])}) and is not a paired measurement`,
       jitterClause(report),
       lossClause(report),
     ]);

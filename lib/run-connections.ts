@@ -1,0 +1,52 @@
+/**
+ * run.json's `connections`: every connection the agents of a run opened, gathered from their
+ * `metrics/<agent>.json` (lib/agent-files.ts, `connections`). `feedpath run` adds them when its
+ * agents have stopped; the cloud's analysis step adds them to the run.json PrepareRun wrote, before
+ * it analyses (so the report can read them from run.json in both places).
+ */
+import { agentMetricsSchema, type ConnectionRecord } from './agent-files';
+import { checkRunFile, formatRunFile, RUN_FILE } from './run-file';
+import { readText, type ResultsStore } from './store/store';
+
+/**
+ * The connections in the agents' metrics under `base`, in the order they opened. A metrics file
+ * that cannot be read or fails its schema adds nothing (the analysis warns about it already).
+ */
+export async function readConnections(store: ResultsStore, base: string): Promise<ConnectionRecord[]> {
+  const keys = (await store.list(`${base}metrics/`)).filter((key) => key.endsWith('.json'));
+  const found: ConnectionRecord[] = [];
+  for (const key of keys) {
+    const text = await readText(store, key).catch(() => null);
+    if (text === null) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    const parsed = agentMetricsSchema.safeParse(value);
+    if (parsed.success) found.push(...(parsed.data.connections ?? []));
+  }
+  return found.sort((a, b) => a.opened_at.localeCompare(b.opened_at));
+}
+
+/**
+ * Adds the agents' connections to the run.json under `base` (rewritten through its schema). False
+ * when there is nothing to add to: no run.json, one that is not a run file, or no connections.
+ */
+export async function addConnectionsToRunFile(store: ResultsStore, base: string): Promise<boolean> {
+  const text = await readText(store, `${base}${RUN_FILE}`);
+  if (text === null) return false;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const { run } = checkRunFile(value);
+  if (run === null) return false;
+  const connections = await readConnections(store, base);
+  if (connections.length === 0) return false;
+  await store.write(`${base}${RUN_FILE}`, formatRunFile({ ...run, connections }), 'application/json');
+  return true;
+}
