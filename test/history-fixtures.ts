@@ -1,7 +1,7 @@
 /** Helpers for the history tests: run folders analysed for real, and generated history records. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HISTORY_SCHEMA, type HistoryRecord } from '../lib/history';
+import { HISTORY_SCHEMA, historyRecordSchema, type HistoryRecord } from '../lib/history';
 import { csv, E0_US, mulberry32, trade } from './analysis-fixtures';
 
 export interface RunFolderOptions {
@@ -103,7 +103,8 @@ export function syntheticRecord(
     streams: ['btcusdt@trade'],
   };
   if (options.failed === true) {
-    return {
+    // Validated by the record's own schema: the readers see what the writer could have written.
+    return historyRecordSchema.parse({
       ...base,
       status: 'failed',
       error: 'AgentFailed',
@@ -133,13 +134,13 @@ export function syntheticRecord(
       baseline_histogram: null,
       backbone_histogram: null,
       paired_delta_histogram: null,
-    };
+    });
   }
   // A routing change every ~50 runs moves the delta; market hours move the tails.
   const delta = (Math.floor(index / 50) % 2 === 0 ? -1.2 : 0.4) + (uniform() - 0.5) * 0.6;
   const baselineMedian = 114 + uniform() * 3;
   const baselineLost = uniform() < 0.1 ? Math.floor(uniform() * 5) + 1 : 0;
-  return {
+  return historyRecordSchema.parse({
     ...base,
     status: 'succeeded',
     error: null,
@@ -170,7 +171,7 @@ export function syntheticRecord(
     baseline_histogram: null,
     backbone_histogram: null,
     paired_delta_histogram: null,
-  };
+  });
 }
 
 /** Drawn marks in an SVG drawn by vega: the children of its `role-mark` groups (not axes, not legends). */

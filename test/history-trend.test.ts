@@ -36,6 +36,28 @@ describe('trend report', () => {
     await removeDir(dir);
   });
 
+  it('counts a run for a path only when its verdict found a practical difference (older records: a significant one)', async () => {
+    const practical = syntheticRecord(0);
+    const tooSmall = { ...syntheticRecord(1), paired_median_delta_ms: -0.3, paired_practical: false };
+    const older = { ...syntheticRecord(2), paired_practical: null };
+    for (const record of [
+      { ...practical, paired_median_delta_ms: -1.2, paired_practical: true },
+      tooSmall,
+      { ...older, paired_median_delta_ms: -1.0 },
+    ])
+      await appendHistory(store, record);
+
+    const { trend } = await writeTrend(store, { now: NOW });
+
+    expect(trend.summary).toMatchObject({
+      paired_runs: 3,
+      backbone_faster_runs: 2,
+      baseline_faster_runs: 0,
+      no_significant_difference_runs: 1,
+    });
+    expect(trend.headline).toContain('no practical difference in 1');
+  });
+
   it('is built from a history of 240 runs: every chart drawn, every run in the table and the JSON Lines', async () => {
     // prepare: 240 runs every 6 h, every 25th failed
     const runs = Array.from({ length: 240 }, (_, i) => syntheticRecord(i, { failed: i % 25 === 24 }));

@@ -70,6 +70,14 @@ export const historyRecordSchema = z.object({
   paired_delta_ci_high_ms: nullableNumber,
   /** False when the interval spans 0. */
   paired_significant: z.boolean().nullable(),
+  /**
+   * Whether the paired difference is a practical one (the verdict's rule, lib/analysis/practical.ts):
+   * significant, at least the practical threshold, and beyond the A/A control's noise. Null without
+   * a paired delta, and in records written before the rule (readers then use `paired_significant`).
+   */
+  paired_practical: z.boolean().nullable().default(null),
+  practical_threshold_ms: nullableNumber.default(null),
+  control_noise_ms: nullableNumber.default(null),
   backbone_first_share: nullableNumber,
   receiver_clock_error_bound_ms: nullableNumber,
   forwarder_clock_error_bound_ms: nullableNumber,
@@ -204,6 +212,14 @@ function histogramAt(value: unknown): Histogram | null {
   return parsed.success ? parsed.data : null;
 }
 
+/** The verdict's judgement of the paired delta: a real difference big enough to matter (null without one). */
+function practicalDifference(report: Report): boolean | null {
+  const paired = report.paired;
+  if (paired?.significant === undefined || paired.significant === null) return null;
+  const p = report.practical;
+  return paired.significant && p.below_threshold !== true && p.within_control_noise !== true;
+}
+
 function lossByStream(report: Report): StreamLoss[] {
   const byKey = new Map<string, StreamLoss>();
   for (const path of PATHS) {
@@ -292,6 +308,9 @@ export function historyRecordFromReport(report: Report, options: FromReportOptio
     paired_delta_ci_low_ms: finite(ci?.low),
     paired_delta_ci_high_ms: finite(ci?.high),
     paired_significant: paired?.significant ?? null,
+    paired_practical: practicalDifference(report),
+    practical_threshold_ms: finite(report.practical?.threshold_ms),
+    control_noise_ms: finite(report.practical?.control_noise_ms),
     backbone_first_share: finite(paired?.backbone_first_share),
     receiver_clock_error_bound_ms: finite(report.clock.receiver.error_bound_ms),
     forwarder_clock_error_bound_ms: finite(report.clock.forwarder.error_bound_ms),
@@ -356,6 +375,9 @@ export function failedHistoryRecord(failure: FailedRunInput): HistoryRecord {
     paired_delta_ci_low_ms: null,
     paired_delta_ci_high_ms: null,
     paired_significant: null,
+    paired_practical: null,
+    practical_threshold_ms: null,
+    control_noise_ms: null,
     backbone_first_share: null,
     receiver_clock_error_bound_ms: null,
     forwarder_clock_error_bound_ms: null,

@@ -81,7 +81,10 @@ function summarize(runs: HistoryRecord[], merged: MergedFigures): TrendSummary {
   const paired = runs.filter((r) => r.paired_median_delta_ms !== null);
   // The whole history's line: across configurations when there are several, else the one.
   const all = merged.overall[merged.overall.length - 1];
-  const significant = (r: HistoryRecord) => r.paired_significant !== false;
+  // A run counts for a path when the verdict called it faster: a practical difference (older records,
+  // written before the practical rule: a significant one).
+  const significant = (r: HistoryRecord) =>
+    r.paired_practical === null ? r.paired_significant !== false : r.paired_practical;
   return {
     runs: runs.length,
     succeeded: runs.filter((r) => r.status === 'succeeded').length,
@@ -115,7 +118,7 @@ function headlineOf(summary: TrendSummary, runs: HistoryRecord[]): string {
   if (summary.paired_runs > 0) {
     parts.push(
       `Backbone faster in ${summary.backbone_faster_runs} of ${summary.paired_runs} paired runs ` +
-        `(baseline faster in ${summary.baseline_faster_runs}, no significant difference in ${summary.no_significant_difference_runs}).`,
+        `(baseline faster in ${summary.baseline_faster_runs}, no practical difference in ${summary.no_significant_difference_runs}).`,
     );
   }
   const merged = summary.merged_delta_ms;
@@ -495,7 +498,7 @@ export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
     `<ul class="defs">${[
       'Each point is one run. The paired delta is backbone − baseline arrival of the same exchange event on the receiver’s clock (no clock-synchronisation error); a run’s point is its median, the band its 95% confidence interval (estimated over blocks of receive time).',
       'Median and p99 latencies are one-way (exchange event time E → receiver) and carry the clock error bounds shown in the table.',
-      'A run counts as “backbone faster” when its median delta is below 0 and its interval does not span 0.',
+      'A run counts as “backbone faster” when its verdict said so: its median delta is below 0, its interval does not span 0, and the difference is at least the practical threshold and beyond the A/A control’s noise (older records: the interval alone).',
       'Figures across runs (the headline’s and “Across runs”) are percentiles of every event of the succeeded runs, read from the sum of their histograms (log-spaced bins, 0.5 % relative precision; lib/stats/histogram.ts): a percentile of the runs’ percentiles is not the percentile of the data. Runs recorded before histograms are left out of them.',
       `Data: ${TREND_FILES.json} (this page’s data), ${TREND_FILES.jsonl} (one record per line), and one record per run under history/year=YYYY/month=MM/day=DD/.`,
     ]
