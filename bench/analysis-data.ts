@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { CSV_HEADER, resultsCsvName } from '../lib/samples';
-import { createRandom, type Random } from '../lib/stats';
+import { createRandom, type Random } from '../lib/random';
 
 export interface SyntheticRunOptions {
   rows: number;

@@ -1,6 +1,7 @@
 /** Starting pinned processes and reading their JSON lines, for the benchmarks. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Json } from '../lib/json';
 
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
@@ -17,8 +18,6 @@ export function pinned(
 export function pinningNote(): string {
   return hasTaskset ? 'taskset, one core per process' : 'not pinned (no taskset)';
 }
-
-export type Json = Record<string, unknown>;
 
 /** No wait on a process' output may hang the benchmark. */
 const STOP_TIMEOUT_MS = 30_000;

@@ -14,16 +14,8 @@
  * rates, so the true median of every delta is exactly `TRUE_MEDIAN_NS`. The independent data
  * have the same times and the same spread, with no shared offset.
  */
-import {
-  blockMedianCI,
-  bootstrapMedianCI,
-  createRandom,
-  normal,
-  receiveTimeBlocks,
-  sortValues,
-  upperBound,
-  type Random,
-} from '../lib/stats';
+import { createRandom, normal, type Random } from '../lib/random';
+import { blockMedianCI, bootstrapMedianCI, receiveTimeBlocks, sortValues, upperBound } from '../lib/stats';
 import type { BenchFigure } from './figures';
 // Hoisted: a global lookup per call is slow inside jest's vm context, and these run per event.
 const { floor, min, sqrt } = Math;

@@ -13,16 +13,15 @@ import net, { type Socket } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExchangeServer } from '../agents/exchange/server';
-import { exponentialSampler } from '../agents/link/random';
 import type { LabCheck } from '../lib/analysis/lab';
 import { wallClock } from '../lib/clock';
 import { labHopsSchema, measureLoopbackHop, type LabHops } from '../lib/loopback-hop';
 import { AGENT_NODE_FLAGS } from '../lib/node-flags';
 import { agentsDir, projectRoot } from '../lib/paths';
 import type { Profile } from '../lib/profile';
-import { mulberry32 } from '../lib/random';
+import { exponentialSampler, mulberry32 } from '../lib/random';
 import { percentileSorted } from '../lib/stats';
-import { procUsage } from './agents';
+import { processUsage } from '../lib/resources';
 import type { BenchFigure } from './figures';
 import { Proc, sleep } from './harness';
 
@@ -198,10 +197,10 @@ async function linkCpuAt(ratePerS: number, durationS: number): Promise<number> {
       }
     }, 1);
     await sleep(2_000); // warm-up: the JIT
-    const start = procUsage(link.pid);
+    const start = processUsage(link.pid);
     const startedMs = performance.now();
     await sleep(durationS * 1000);
-    const end = procUsage(link.pid);
+    const end = processUsage(link.pid);
     const seconds = (performance.now() - startedMs) / 1000;
     clearInterval(tick);
     client.destroy();

@@ -6,12 +6,13 @@ import { ErrorCode, FeedpathError, userError } from '../lib/errors';
 import { DEFAULT_MIN_DIFFERENCE_MS, DEFAULT_MIN_DIFFERENCE_SHARE } from '../lib/analysis/practical';
 import { MODES, parseLocalRunOptions } from '../lib/experiment';
 import { projectVersion } from '../lib/paths';
-import { loadProfile } from '../lib/profile';
+import { chooseReceivers, DEFAULT_RECEIVERS_PROFILE, loadProfile, MAX_RECEIVERS } from '../lib/profile';
 import { hasEvidence } from '../lib/report';
 import { EXIT_CODES } from '../lib/run-file';
 import { Progress } from './progress';
 import { runLocal } from './run';
-import { checkOutDir, checkReplayFile, exchangeUrl } from './usage';
+import { openReplaySource } from './replay-source';
+import { checkOutDir, exchangeUrl } from './usage';
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -85,13 +86,17 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
     )
     .option('--out <dir>', 'results folder (a run writes <dir>/<runId>/)', 'results')
     .option(
+      '--receivers <N|names>',
+      `several receivers, one forwarder relaying to all: a count (1…${MAX_RECEIVERS}) or names from the profile (default profile: frankfurt, london, virginia)`,
+    )
+    .option(
       '--exchange <ws-url>',
       'an external exchange base URL instead of the simulator, e.g. wss://stream.binance.com:9443',
       exchangeUrl('--exchange'),
     )
     .option(
       '--replay <capture>',
-      'replay a capture (text or gzip, `<ns> <json>` per line) through the simulator',
+      'replay a capture (text or gzip, `<ns> <json>` per line, a file or s3://bucket/key) through the simulator',
     )
     .option('--speed <x>', 'replay speed (1 = recorded pace)', positiveNumber('--speed'), 1)
     .option('--label <text>', 'a label kept with the run')
@@ -101,6 +106,10 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
       'no A/A control (a second direct exchange connection, recorded as control-results.csv)',
     )
     .option(
+      '--record',
+      "record the receiver's direct exchange connection as <run>/capture/baseline.jsonl.gz (for --replay)",
+    )
+    .option(
       '--no-hop-compensation',
       "link emulators add their whole delay on top of the lab's loopback hops (shows the lab's raw overhead)",
     )
@@ -108,14 +117,22 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
     .addOption(minDifferenceShare())
     .action(async (raw: Record<string, unknown>) => {
       // Usage errors stop here, before a run folder or a history record exists.
-      if (typeof raw.replay === 'string') await checkReplayFile('--replay', raw.replay);
       await checkOutDir('--out', String(raw.out));
-      const profile = typeof raw.profile === 'string' ? await loadProfile(raw.profile) : undefined;
+      const loaded = typeof raw.profile === 'string' ? await loadProfile(raw.profile) : undefined;
+      // --receivers without a profile runs the default multi-receiver profile (with the simulator).
+      const profile =
+        loaded ??
+        (raw.receivers !== undefined && raw.exchange === undefined ? DEFAULT_RECEIVERS_PROFILE : undefined);
+      const receivers =
+        typeof raw.receivers === 'string'
+          ? chooseReceivers(raw.receivers, profile ?? DEFAULT_RECEIVERS_PROFILE)
+          : undefined;
       const options = parseLocalRunOptions({
         durationSeconds: raw.duration,
         streams: raw.streams,
         mode: raw.mode,
         profile,
+        receivers,
         out: raw.out,
         exchange: raw.exchange,
         replay: raw.replay,
@@ -124,17 +141,39 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
         hopCompensation: raw.hopCompensation,
         seed: raw.seed,
         control: raw.control,
+        record: raw.record === true,
         minDifferenceMs: raw.minDifferenceMs,
         minDifferenceShare: raw.minDifferenceShare,
       });
       const progress = new Progress();
-      const outcome = await runLocal(options, progress);
+      // A capture in S3 is downloaded first (cli/replay-source.ts), and deleted after the run.
+      const replay =
+        options.replay === undefined
+          ? undefined
+          : await openReplaySource('--replay', options.replay, { log: (line) => progress.step(line) });
+      let outcome: Awaited<ReturnType<typeof runLocal>>;
+      try {
+        outcome = await runLocal(
+          replay === undefined || replay.file === replay.source
+            ? options
+            : { ...options, replay: replay.file, replaySource: replay.source },
+          progress,
+        );
+      } finally {
+        await replay?.cleanup();
+      }
       const { formatAnalyzeOutput } = await import('./analyze');
-      process.stdout.write(`${formatAnalyzeOutput(outcome.analysis)}\n`);
+      const { formatReceiversOutput, receiversHaveEvidence } = await import('./local/receivers');
+      const { analysis, receivers: matrix } = outcome;
+      if (analysis) process.stdout.write(`${formatAnalyzeOutput(analysis)}\n`);
+      if (matrix) process.stdout.write(`${formatReceiversOutput(matrix, outcome.runDir)}\n`);
+      const evidence = analysis
+        ? hasEvidence(analysis.report)
+        : matrix
+          ? receiversHaveEvidence(matrix)
+          : false;
       exit.code =
-        outcome.status === 'succeeded' && !hasEvidence(outcome.analysis.report)
-          ? EXIT_CODES.insufficient
-          : EXIT_CODES[outcome.status];
+        outcome.status === 'succeeded' && !evidence ? EXIT_CODES.insufficient : EXIT_CODES[outcome.status];
     });
 
   program
@@ -149,7 +188,18 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
         dir: string,
         raw: { streamKind?: string; minDifferenceMs?: number; minDifferenceShare?: number },
       ) => {
-        const { analyzeCommand } = await import('./analyze');
+        const { analyzeCommand, multiReceiverNames } = await import('./analyze');
+        // A run with several receivers: each receiver's folder, then the matrix (as `feedpath run`).
+        const receivers = await multiReceiverNames(dir);
+        if (receivers !== null) {
+          const { analyzeLocalReceivers, formatReceiversOutput } = await import('./local/receivers');
+          const result = await analyzeLocalReceivers(dir, receivers, {
+            minDifferenceMs: raw.minDifferenceMs,
+            minDifferenceShare: raw.minDifferenceShare,
+          });
+          process.stdout.write(`${formatReceiversOutput(result, dir)}\n`);
+          return;
+        }
         await analyzeCommand(dir, {
           print: true,
           streamKind: raw.streamKind,
@@ -177,11 +227,24 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
     .option('--label <text>', 'a label kept with the run')
     .option('--forwarder-region <region>', 'where the forwarder runs (default ap-northeast-1)')
     .option('--receiver-region <region>', 'where the receiver runs (default eu-central-1)')
+    .option(
+      '--receiver-regions <list>',
+      'several receivers, one per region, comma-separated (up to 5; one forwarder relays to all)',
+    )
+    .addOption(
+      new Option('--region-failure <mode>', 'a receiver region that fails: fail the run, or go on without it')
+        .choices(['fail', 'continue'])
+        .default(undefined),
+    )
     .option('--instance-type <type>', 'EC2 instance type of both sites (default c7i.large)')
     .option('--forwarder-az-id <ids>', "the forwarder's zone by AZ ID, e.g. apne1-az4 (a list: one per run)")
     .option('--receiver-az-id <ids>', "the receiver's zone by AZ ID, e.g. euc1-az2 (a list: one per run)")
     .option('--exchange <ws-url>', 'the exchange base URL (default wss://stream.binance.com:9443)')
     .option('--no-control', "no A/A control (the receiver's second direct exchange connection)")
+    .option(
+      '--no-record',
+      "no capture of the receiver's direct exchange connection (capture/baseline.jsonl.gz)",
+    )
     .addOption(minDifferenceMs())
     .addOption(minDifferenceShare())
     .option('--name <name>', 'the execution name')

@@ -8,10 +8,13 @@ import { relative, resolve } from 'node:path';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import type { LocalRunOptions } from '../lib/experiment';
 import { recordFailedRun, recordRun } from '../lib/history';
+import { recordReceivers } from '../lib/history/record-run';
 import { formatRunFile, mergeCauses, RUN_FILE, type RunCause, type RunStatus } from '../lib/run-file';
 import { LocalFolderStore } from '../lib/store';
 import type { AnalyzeResult } from './analyze';
+import type { AnalyzeReceiversResult } from '../lib/analysis/receivers';
 import { LocalHandlers, localRunWaitMs, workflowInput } from './local/handlers';
+import { receiversRunStatus } from './local/receivers';
 import type { EndedBy } from './local/measurement';
 import type { Progress } from './progress';
 import { runWorkflowLocally, type WorkflowStateEvent } from './workflow';
@@ -22,7 +25,10 @@ export interface RunOutcome {
   endedBy: EndedBy;
   /** succeeded, degraded or interrupted (a failed run throws). */
   status: RunStatus;
-  analysis: AnalyzeResult;
+  /** The run's analysis; undefined for a run with several receivers, which has `receivers`. */
+  analysis?: AnalyzeResult;
+  /** A run with several receivers: each one's analysis and the matrix report. */
+  receivers?: AnalyzeReceiversResult;
 }
 
 /** The command a user types to analyse a run folder, relative to here when it is below here. */
@@ -94,7 +100,7 @@ export async function runLocal(options: LocalRunOptions, progress: Progress): Pr
     await handlers.teardown({ run: { sites: [] } as never }).catch(() => undefined);
     unwatch();
   }
-  const { runId, runDir, analysis, endedBy } = handlers.state;
+  const { runId, runDir, analysis, receivers, endedBy } = handlers.state;
   const workflow = { lastState: result.lastState, error: result.error ?? null, cause: result.cause ?? null };
   const history = new LocalFolderStore(resolve(options.out));
   const note = (line: string): void => progress.step(line);
@@ -102,7 +108,7 @@ export async function runLocal(options: LocalRunOptions, progress: Progress): Pr
     result.status !== 'SUCCEEDED' ||
     runId === undefined ||
     runDir === undefined ||
-    analysis === undefined ||
+    (analysis === undefined && receivers === undefined) ||
     endedBy === undefined
   ) {
     const where = firstFailure?.state ?? result.lastState;
@@ -132,6 +138,31 @@ export async function runLocal(options: LocalRunOptions, progress: Progress): Pr
       // The code is printed once, after the message.
       `the run failed in ${where}: ${code === undefined ? cause : cause.replace(` [${code}]`, '')}`,
     );
+  }
+  if (analysis === undefined) {
+    if (receivers === undefined) throw new Error('the run has no analysis');
+    // Several receivers: the run's status gathers each receiver's, and each gets a history record.
+    const { status, causes } = receiversRunStatus(
+      handlers.measuredStatus(),
+      handlers.state.causes,
+      receivers,
+    );
+    await handlers.writeRunFile(status, { causes, workflow });
+    try {
+      const { trend } = await recordReceivers(
+        history,
+        runId,
+        Object.entries(receivers.receivers).map(([name, analysis]) => ({
+          name,
+          region: 'local',
+          report: analysis?.report ?? null,
+        })),
+      );
+      if (trend !== null) note(`history: ${trend.trend.runs.length} run(s) in ${trend.files.html}`);
+    } catch (error) {
+      progress.warn(`history: could not record the run: ${(error as Error).message}`);
+    }
+    return { runId, runDir, endedBy, status, receivers };
   }
   // The analysis knows what the measurement saw (the run.json written before it) and what the data
   // shows (a silent tail, lost events): its status is the run's.

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parseStreamList } from './binance';
 import { ErrorCode, FeedpathError } from './errors';
-import { describeIssues, profileSchema } from './profile';
+import { describeIssues, MAX_RECEIVERS, profileSchema, receiverNameSchema } from './profile';
 import { practicalInputFields } from './analysis/practical';
 
 export const MODES = ['paired', 'baseline', 'backbone'] as const;
@@ -31,11 +31,23 @@ export const localRunSchema = z
     mode: z.enum(MODES).default('paired'),
     /** Link delays; absent = the default Tokyo↔Frankfurt profile with the simulator, none with --exchange. */
     profile: profileSchema.optional(),
+    /**
+     * Several receivers (`--receivers`), each with its own links, one forwarder relaying to all;
+     * absent = one receiver (or every receiver of a profile with a receivers section).
+     */
+    receivers: z
+      .array(receiverNameSchema)
+      .min(1)
+      .max(MAX_RECEIVERS)
+      .refine((names) => new Set(names).size === names.length, 'a receiver is named twice')
+      .optional(),
     out: z.string().default('results'),
     /** An external exchange (ws:// or wss:// base URL) instead of the simulator. */
     exchange: z.string().url().optional(),
     /** A capture to replay through the simulator. */
     replay: z.string().optional(),
+    /** Where the capture came from when it was downloaded first (`--replay s3://…`); run.json names it. */
+    replaySource: z.string().optional(),
     speed: z.number().positive().max(10_000).default(1),
     label: z.string().max(100).optional(),
     seed: z.number().int().nonnegative().default(1),
@@ -44,6 +56,11 @@ export const localRunSchema = z
      * `control-results.csv` (modes paired and baseline; `--no-control` turns it off).
      */
     control: z.boolean().default(true),
+    /**
+     * Record the receiver's direct exchange connection as a capture, `capture/baseline.jsonl.gz` in
+     * the run's folder (`--record`), which `--replay` plays back. Needs the baseline.
+     */
+    record: z.boolean().default(false),
     /**
      * Link emulators release early by the lab's measured loopback-hop cost (lib/loopback-hop.ts), so
      * a path's delay is the profile's; false (`--no-hop-compensation`) = they add their whole delay
@@ -56,7 +73,18 @@ export const localRunSchema = z
   .strict()
   .refine((o) => !(o.exchange !== undefined && o.replay !== undefined), {
     message: '--exchange and --replay cannot be used together (a replay runs through the simulator)',
-  });
+  })
+  .refine((o) => !(o.record && o.mode === 'backbone'), {
+    message:
+      "--record records the receiver's direct exchange connection: mode paired or baseline, not backbone",
+  })
+  .refine(
+    (o) => {
+      const known = o.profile?.receivers;
+      return known === undefined || (o.receivers ?? []).every((name) => name in known);
+    },
+    { message: "every receiver must be in the profile's receivers section", path: ['receivers'] },
+  );
 export type LocalRunOptions = z.infer<typeof localRunSchema>;
 
 /** Validates run options, naming the bad field. */

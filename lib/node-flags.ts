@@ -1,6 +1,6 @@
 /**
  * Node flags for every agent process, wherever it runs: the local run (cli/local/agent-process.ts),
- * the cloud agents (the SSM script in lib/cloud/agents.ts) and the bench (bench/agents.ts), so that
+ * the cloud agents (the SSM script in lib/cloud/agents.ts) and the bench (bench/agents/), so that
  * what is measured is what ships.
  *
  * A larger young generation roughly halves the receiver's GC time at high rates (145k → 210k msg/s

@@ -92,8 +92,25 @@ export const runFileSchema = z
      * stacks are complete (the plan's own `sites` list is what teardown reads, left as it is).
      */
     placement: z
-      .object({ receiver: sitePlacementSchema, forwarder: sitePlacementSchema })
+      .object({
+        receiver: sitePlacementSchema,
+        forwarder: sitePlacementSchema,
+        /** Multi-receiver runs: each receiver's placement by its name (`receiver` is the first's). */
+        receivers: z.record(z.string(), sitePlacementSchema),
+      })
       .partial()
+      .optional(),
+    /**
+     * Multi-receiver runs: each receiver by name (its files are under `receivers/<name>/`) and
+     * region; `dropped` says why a receiver was left out (`regionFailure: "continue"`). Absent with
+     * one receiver, whose files are at the run's prefix.
+     */
+    receivers: z
+      .array(
+        z
+          .object({ name: z.string().min(1), region: z.string().min(1), dropped: z.string().optional() })
+          .loose(),
+      )
       .optional(),
     /**
      * Every exchange and relay connection the agents opened, from their `metrics/<agent>.json`

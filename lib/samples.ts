@@ -28,7 +28,9 @@ export const SEED_COLUMNS = [
  * Our extra columns, after the seed's. `connection` is the 1-based ordinal of the exchange
  * connection that delivered the event (numbered per agent and feed in opening order, as in the
  * connection log, lib/agent-files.ts): the receiver's own for baseline and control rows, the
- * forwarder's upstream connection for backbone rows; empty when not known.
+ * forwarder's upstream connection for backbone rows; empty when not known. `price` and `quantity`
+ * are a trade's `p` and `q` as the exchange wrote them (copied, never parsed on the hot path), for
+ * the market context (lib/analysis/market.ts); empty for streams without a traded price.
  */
 export const EXTRA_COLUMNS = [
   'stream',
@@ -36,6 +38,8 @@ export const EXTRA_COLUMNS = [
   'exchange_time_us',
   'first_update_id',
   'connection',
+  'price',
+  'quantity',
 ] as const;
 export const CSV_HEADER = [...SEED_COLUMNS, ...EXTRA_COLUMNS].join(',');
 
@@ -62,6 +66,9 @@ export interface Sample {
   firstId: number | undefined;
   /** The ordinal of the exchange connection that delivered it (see EXTRA_COLUMNS); undefined: not known. */
   connection?: number | undefined;
+  /** Trade and aggTrade: the exchange's price `p` and quantity `q`, as its decimal text. */
+  price?: string | undefined;
+  quantity?: string | undefined;
 }
 
 function ms(ns: bigint): string {
@@ -80,7 +87,7 @@ export function formatSampleRow(s: Sample): string {
   const e2e = eUs === undefined ? '' : ms(s.receiverNs - BigInt(eUs) * 1000n);
   const tokyo = s.forwarderNs === undefined ? '' : String(s.forwarderNs);
   const leg = s.forwarderNs === undefined ? '' : ms(s.receiverNs - s.forwarderNs);
-  return `${s.id},${binanceMs},${tokyo},${s.receiverNs},${e2e},${leg},${s.stream},${s.symbol},${eUs ?? ''},${s.firstId ?? ''},${s.connection ?? ''}\n`;
+  return `${s.id},${binanceMs},${tokyo},${s.receiverNs},${e2e},${leg},${s.stream},${s.symbol},${eUs ?? ''},${s.firstId ?? ''},${s.connection ?? ''},${s.price ?? ''},${s.quantity ?? ''}\n`;
 }
 
 /** Rows are written into chunks of this many bytes, each handed to the file whole. */

@@ -65,16 +65,16 @@ describe('results CSV reader', () => {
 
     const columns = await read(text);
 
-    expect(CSV_HEADER.split(',').at(-1)).toBe('connection');
+    expect(CSV_HEADER.split(',').slice(-3)).toEqual(['connection', 'price', 'quantity']);
     expect(Array.from(columns.connection ?? [])).toEqual([1, NaN, 2]);
     expect(columns.dataErrors.total).toBe(0);
   });
 
   it('reads a file written before the connection column (no column: connection null)', async () => {
-    const old = CSV_HEADER.replace(/,connection$/, '');
+    const old = CSV_HEADER.replace(/,connection,price,quantity$/, '');
     const text = csv([trade(1, 100_000), trade(2, 100_500)])
       .split('\n')
-      .map((line, i) => (i === 0 ? old : line.replace(/,$/, '')))
+      .map((line, i) => (i === 0 ? old : line.replace(/,,,$/, '')))
       .join('\n');
 
     const columns = await read(text);
@@ -87,7 +87,7 @@ describe('results CSV reader', () => {
   });
 
   it('flags a connection cell that is not a whole number as unreadable', async () => {
-    const text = csv([{ ...trade(1, 100_000), connection: 1 }]).replace(/,1\n$/, ',x\n');
+    const text = csv([{ ...trade(1, 100_000), connection: 1 }]).replace(/,1,,\n$/, ',x,,\n');
 
     const columns = await read(text);
 

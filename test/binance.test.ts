@@ -59,7 +59,7 @@ describe('binance stream names and URLs', () => {
 });
 
 describe('binance message parsing', () => {
-  it('parses a raw trade and converts a millisecond E to microseconds', () => {
+  it('parses a raw trade, converts a millisecond E to microseconds and keeps price and quantity as text', () => {
     const outcome = parseMessage(trade(3735683259), 'btcusdt@trade');
     expect(outcome).toEqual({
       ok: true,
@@ -69,8 +69,15 @@ describe('binance message parsing', () => {
         symbol: 'BTCUSDT',
         id: 3735683259,
         eventTimeUs: 1723161255343000,
+        price: '61837.63000000',
+        quantity: '0.02000000',
       },
     });
+  });
+
+  it('leaves out a price that is not a plain decimal (it would break the CSV row)', () => {
+    const outcome = parseMessage(trade(1).replace('"61837.63000000"', '"1,5"'), 'btcusdt@trade');
+    expect(outcome.ok && outcome.event.price).toBeUndefined();
   });
 
   it('keeps a microsecond E as it is', () => {

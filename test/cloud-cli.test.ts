@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { reportsCommand, startCommand, type AwsCommandDeps } from '../cli/aws';
+import { executionInput, reportsCommand, startCommand, type AwsCommandDeps } from '../cli/aws';
 import { ErrorCode } from '../lib/errors';
 
 const sfn = mockClient(SFNClient);
@@ -207,5 +207,15 @@ describe('feedpath reports', () => {
       code: ErrorCode.badInput,
       message: expect.stringContaining('no run nope'),
     });
+  });
+});
+
+describe('feedpath start: several receiver regions', () => {
+  it('turns --receiver-regions and --region-failure into the input the workflow validates', () => {
+    expect(
+      executionInput({ receiverRegions: 'eu-central-1, eu-west-2,us-east-1', regionFailure: 'continue' }),
+    ).toEqual({ receiverRegions: ['eu-central-1', 'eu-west-2', 'us-east-1'], regionFailure: 'continue' });
+    // The workflow's own schema refuses what it would refuse: a region named twice.
+    expect(() => executionInput({ receiverRegions: 'eu-central-1,eu-central-1' })).toThrow(/receiverRegions/);
   });
 });

@@ -81,7 +81,10 @@ export interface FakeCloudOptions {
   createPolls: number;
   /** DescribeStacks calls before a stack being deleted is gone. */
   deletePolls: number;
-  /** Final creation status by stack part (`receiver`, `forwarder`, `peering`, `peering-routes`). */
+  /**
+   * Final creation status by stack part (`receiver`, `forwarder`, `peering`, `peering-routes`), or
+   * by part in one region (`receiver@eu-west-2`: one region of a multi-receiver run).
+   */
   stackOutcome: Record<string, string>;
   /** Stack parts whose first deletion ends DELETE_FAILED. */
   deleteFailsOnce: Set<string>;
@@ -123,6 +126,10 @@ interface FakeCommand {
   comment: string;
   polls: number;
   role: string;
+  /** Where the run script uploads the agent's files (its `UPLOAD=` line), `<bucket>/<key prefix>`. */
+  uploadTo?: string;
+  /** The agent's configuration, as the run script writes it to config.json. */
+  config?: Record<string, unknown>;
 }
 
 function awsError(name: string, message: string): Error {
@@ -207,7 +214,10 @@ export class FakeCloud {
   private advance(stack: FakeStack): void {
     stack.polls += 1;
     if (stack.status === 'CREATE_IN_PROGRESS' && stack.polls >= this.options.createPolls) {
-      stack.status = this.options.stackOutcome[stack.part] ?? 'CREATE_COMPLETE';
+      stack.status =
+        this.options.stackOutcome[`${stack.part}@${stack.region}`] ??
+        this.options.stackOutcome[stack.part] ??
+        'CREATE_COMPLETE';
     } else if (stack.status === 'DELETE_IN_PROGRESS' && stack.polls >= this.options.deletePolls) {
       if (this.options.deleteFailsOnce.has(stack.part) && stack.failedDeletes === 0) {
         stack.failedDeletes += 1;
@@ -228,7 +238,11 @@ export class FakeCloud {
     const role = params.Role ?? 'x';
     return {
       InstanceId: `i-${role}-${region}`,
-      PrivateIp: role === 'receiver' ? '10.10.0.10' : '10.20.0.10',
+      // 10.10.0.10 for a one-receiver run's receiver, 10.20.0.10 for the forwarder, as in the VPC ranges.
+      PrivateIp: (params.VpcCidr ?? (role === 'receiver' ? '10.10.0.0/16' : '10.20.0.0/16')).replace(
+        /\.0\.0\/16$/,
+        '.0.10',
+      ),
       PublicIp: '203.0.113.10',
       VpcId: `vpc-${role}`,
       VpcCidr: params.VpcCidr ?? '',
@@ -238,7 +252,7 @@ export class FakeCloud {
   }
 
   private upload(command: FakeCommand): void {
-    const prefix = this.prefixOf(command);
+    const prefix = command.uploadTo ?? this.prefixOf(command);
     if (prefix === undefined) return;
     this.objects.set(`${prefix}logs/${command.role}.stderr.log`, Buffer.from(''));
     // In the run script's shape, checked by the schema the analysis reads it with.
@@ -444,21 +458,36 @@ export class FakeCloud {
     }));
     this.ssm
       .on(SendCommandCommand)
-      .callsFake(async (input: { InstanceIds?: string[]; Comment?: string }, getClient) => {
-        this.maybeThrottle('SendCommandCommand');
-        const region = await regionOf(getClient);
-        const comment = input.Comment ?? '';
-        const command: FakeCommand = {
-          id: `cmd-${this.commands.length + 1}`,
-          region,
-          instanceId: input.InstanceIds?.[0] ?? '',
-          comment,
-          polls: 0,
-          role: comment.split(' ')[2] ?? '',
-        };
-        this.commands.push(command);
-        return { Command: { CommandId: command.id } };
-      });
+      .callsFake(
+        async (
+          input: { InstanceIds?: string[]; Comment?: string; Parameters?: Record<string, string[]> },
+          getClient,
+        ) => {
+          this.maybeThrottle('SendCommandCommand');
+          const region = await regionOf(getClient);
+          const comment = input.Comment ?? '';
+          const script = input.Parameters?.commands ?? [];
+          const shellValue = (name: string): string | undefined =>
+            script.find((line) => line.startsWith(`${name}='`))?.slice(name.length + 2, -1);
+          const bucket = shellValue('BUCKET');
+          const upload = shellValue('UPLOAD');
+          const configLine = script.findIndex((line) => line.startsWith('cat > config.json'));
+          const command: FakeCommand = {
+            id: `cmd-${this.commands.length + 1}`,
+            region,
+            instanceId: input.InstanceIds?.[0] ?? '',
+            comment,
+            polls: 0,
+            role: comment.split(' ')[2] ?? '',
+            ...(bucket !== undefined && upload !== undefined ? { uploadTo: `${bucket}/${upload}` } : {}),
+            ...(configLine >= 0
+              ? { config: JSON.parse(script[configLine + 1] ?? '{}') as Record<string, unknown> }
+              : {}),
+          };
+          this.commands.push(command);
+          return { Command: { CommandId: command.id } };
+        },
+      );
     this.ssm.on(GetCommandInvocationCommand).callsFake(async (input: { CommandId?: string }) => {
       this.maybeThrottle('GetCommandInvocationCommand');
       const command = this.commands.find((c) => c.id === input.CommandId);

@@ -7,8 +7,7 @@ import { wallClock } from '../lib/clock';
 import { ErrorCode } from '../lib/errors';
 import type { ExchangeConfigInput } from '../agents/exchange/config';
 import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../lib/json';
 
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
 const BTC_CAPTURE = join(DATA, 'binance-spot-btcusdt-20240808.gz');

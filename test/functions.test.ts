@@ -440,8 +440,10 @@ describe('startAgent', () => {
       durationSeconds: 300,
       outDir: 'out',
       mode: 'backbone',
-      // No baseline to compare it with: no A/A control (the input's default is on).
+      // No baseline to compare it with: no A/A control, and no direct connection to record (the
+      // input's defaults are on).
       control: false,
+      record: false,
       host: '0.0.0.0',
       port: 9100,
     });

@@ -5,8 +5,6 @@
  */
 import {
   binValue,
-  createRandom,
-  gamma,
   HISTOGRAM_RELATIVE_ACCURACY,
   histogramBin,
   histogramCount,
@@ -14,10 +12,9 @@ import {
   histogramPercentile,
   histogramSchema,
   mergeHistograms,
-  normal,
   percentileSorted,
-  type Random,
 } from '../lib/stats';
+import { createRandom, gamma, normal, type Random } from '../lib/random';
 
 const ALPHA = HISTOGRAM_RELATIVE_ACCURACY;
 const PERCENTILES = [50, 99, 99.9];

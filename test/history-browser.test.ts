@@ -33,14 +33,20 @@ describe('history.html in headless Chromium', () => {
   });
 
   it('renders the history of a results folder with every chart drawn and a link to each report', async () => {
-    // prepare: three local runs recorded as `feedpath run` records them, one analysed before the
+    // prepare: three local runs recorded as `feedpath run` records them (deltas of 1.8–3 ms: above the
+    // practical threshold, so each counts for the path that was faster), one analysed before the
     // history existed (no record yet), and one that failed
     const store = new LocalFolderStore(dir);
     const runs = [
-      { id: '20260105-060000-aaaa', startedAt: '2026-01-05T06:00:00Z', deltaUs: -1200 },
-      { id: '20260105-120000-bbbb', startedAt: '2026-01-05T12:00:00Z', deltaUs: -900, baselineLossEvery: 50 },
-      { id: '20260105-180000-cccc', startedAt: '2026-01-05T18:00:00Z', deltaUs: 300 },
-      { id: '20260106-000000-dddd', startedAt: '2026-01-06T00:00:00Z', deltaUs: -1500 },
+      { id: '20260105-060000-aaaa', startedAt: '2026-01-05T06:00:00Z', deltaUs: -2400 },
+      {
+        id: '20260105-120000-bbbb',
+        startedAt: '2026-01-05T12:00:00Z',
+        deltaUs: -1800,
+        baselineLossEvery: 50,
+      },
+      { id: '20260105-180000-cccc', startedAt: '2026-01-05T18:00:00Z', deltaUs: 2000 },
+      { id: '20260106-000000-dddd', startedAt: '2026-01-06T00:00:00Z', deltaUs: -3000 },
     ];
     for (const [index, run] of runs.entries()) {
       const runDir = await writeRunFolder(dir, run.id, { ...run, seed: index + 1 });

@@ -10,11 +10,11 @@ import { ENDED_STATUSES, failedHistoryRecord } from '../lib/history';
 import { HISTOGRAM_BIN_OFFSET, HISTOGRAM_RELATIVE_ACCURACY, HISTOGRAM_SCHEME } from '../lib/stats';
 import { EMF_DIMENSIONS, EMF_NAMESPACE, EMF_SERVICE } from '../lib/metrics-emf';
 import { trinoSyntaxErrors } from './trino-sql';
+import type { Json } from '../lib/json';
 
 // osls ships no types; this is the function serverless uses for `${file(…yml)}`.
 const parseServerlessFile = require('osls/lib/utils/fs/parse') as (path: string, contents: string) => unknown;
 
-type Json = Record<string, unknown>;
 interface Resource {
   Type: string;
   Condition?: string;

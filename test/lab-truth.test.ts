@@ -8,7 +8,6 @@ import net, { type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLink } from '../agents/link/proxy';
-import { exponentialSampler } from '../agents/link/random';
 import { analyzeLab } from '../lib/analysis/lab';
 import {
   readTruth,
@@ -20,7 +19,7 @@ import {
 } from '../lib/lab-truth';
 import { formatRunFile, RUN_FILE } from '../lib/run-file';
 import { writeFileSync } from 'node:fs';
-import { deriveSeed, mulberry32 } from '../lib/random';
+import { deriveSeed, exponentialSampler, mulberry32 } from '../lib/random';
 import { SampleWriter, resultsCsvName } from '../lib/samples';
 import { LocalFolderStore } from '../lib/store/local';
 import { labTable, withLabClause } from '../lib/report/lab';

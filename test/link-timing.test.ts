@@ -1,7 +1,6 @@
 import { measureLinkDelay } from '../bench/link';
 import { DelayLine, type Item, type ReleaseTiming } from '../agents/link/delay-line';
-import { exponentialSampler } from '../agents/link/random';
-import { deriveSeed, mulberry32 } from '../lib/random';
+import { deriveSeed, exponentialSampler, mulberry32 } from '../lib/random';
 
 // These tests measure real time on a machine whose 2 cores are shared with other test runs. The
 // bounds hold for the median (robust to the odd millisecond a preempted process loses), and the

@@ -6,6 +6,7 @@
  * uploads files written by the real SampleWriter and ResourceSampler under the run's prefix), and
  * injects the faults a test asks for.
  */
+import type { RelayLinkStatus } from '../agents/forwarder/relay-link';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -36,6 +37,12 @@ export interface MotoFaults {
   refuseDelete: string[];
   /** Listing the stacks (DescribeStacks without a name) fails in these regions. */
   unlistableRegions: string[];
+  /**
+   * A stack whose name ends with one of these reads ROLLBACK_COMPLETE once created (as when AWS
+   * cannot place its instance): a fault in one region's provisioning. Its resources stay in moto
+   * until the stack is deleted, as a rolled-back stack's would not — a stricter check of teardown.
+   */
+  rolledBack: string[];
 }
 
 const NO_FAULTS: MotoFaults = {
@@ -45,6 +52,7 @@ const NO_FAULTS: MotoFaults = {
   nothingUploaded: false,
   refuseDelete: [],
   unlistableRegions: [],
+  rolledBack: [],
 };
 
 interface Reply {
@@ -132,7 +140,19 @@ async function writeAgentFiles(dir: string, role: string, paths: readonly PathNa
     }
   }
   await new Promise((resolve) => setTimeout(resolve, 40));
-  await sampler.stop();
+  // The forwarder's done details carry its relay links' status, bytes written included (the cost).
+  const relayLink: RelayLinkStatus = {
+    receiver: '10.10.0.10:9100',
+    connected: false,
+    relayed: 200,
+    relayed_bytes: 2_000_000_000,
+    dropped: 0,
+    cutoffs: 0,
+    connects: 1,
+    auth_rejections: 0,
+    max_buffered_bytes: 4096,
+  };
+  await sampler.stop(role === 'forwarder' ? { receivers: [relayLink] } : {});
 }
 
 export class MotoShim {
@@ -261,6 +281,21 @@ export class MotoShim {
       }
       return reply;
     }
+    if (
+      action === 'DescribeStacks' &&
+      stackName !== null &&
+      this.faults.rolledBack.some((suffix) => stackName.endsWith(suffix))
+    ) {
+      const reply = await this.forward(req, body);
+      const text = reply.body
+        .toString('utf8')
+        .replace(
+          '<StackStatus>CREATE_COMPLETE</StackStatus>',
+          '<StackStatus>ROLLBACK_COMPLETE</StackStatus>',
+        );
+      const data = Buffer.from(text);
+      return { ...reply, headers: { ...reply.headers, 'content-length': String(data.length) }, body: data };
+    }
     if (action === 'DescribeStacks' && stackName === null) {
       if (this.faults.unlistableRegions.includes(regionOf(req))) {
         return queryError(
@@ -339,7 +374,9 @@ export class MotoShim {
   private async runAgent(input: Record<string, unknown>, reply: Reply): Promise<void> {
     const role = String(input.Comment ?? '').split(' ')[2] ?? '';
     const commands = ((input.Parameters as Record<string, string[]> | undefined)?.commands ?? []).join('\n');
-    const prefix = /^PREFIX='([^']+)'$/m.exec(commands)?.[1] ?? '';
+    // Where the script uploads: UPLOAD (receivers/<region>/ of a multi-receiver run), else PREFIX.
+    const prefix =
+      /^UPLOAD='([^']+)'$/m.exec(commands)?.[1] ?? /^PREFIX='([^']+)'$/m.exec(commands)?.[1] ?? '';
     const config = /^(\{.*\})$/m.exec(commands)?.[1];
     const mode = (config === undefined ? undefined : (JSON.parse(config) as { mode?: string }).mode) ?? '';
     const commandId = (JSON.parse(reply.body.toString('utf8')) as { Command: { CommandId: string } }).Command

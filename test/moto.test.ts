@@ -42,6 +42,7 @@ import { handler as recordExecution } from '../functions/record-execution';
 import { historyKey, parseHistoryRecord } from '../lib/history';
 import { projectRoot } from '../lib/paths';
 import { runFileSchema } from '../lib/run-file';
+import { loadPriceTable, PRICES_FILE, type RunCost } from '../lib/cloud/cost';
 
 const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Parameters<typeof prepare>[1];
 
@@ -280,6 +281,44 @@ describeMoto('the workflow against moto', () => {
       forwarder_az_id: 'euc1-az1',
       instance_type: 'c7i.large',
     });
+    // What the run cost, priced from the repository's table: both sites' time, and the 2 GB the
+    // forwarder says it relayed (both sites in one region: priced as traffic across zones, both ways).
+    const prices = loadPriceTable();
+    const { cost } = JSON.parse(await readObject(`${prefix}report.json`)) as { cost?: RunCost };
+    expect(cost?.prices).toEqual({ file: PRICES_FILE, date: prices.date });
+    expect(cost?.complete).toBe(true);
+    const items = cost?.items ?? [];
+    const ec2 = items.filter((i) => i.item === 'ec2');
+    expect(ec2.map((i) => i.unit_usd)).toEqual([
+      prices.ec2.perHour[REGION]?.['c7i.large'],
+      prices.ec2.perHour[REGION]?.['c7i.large'],
+    ]);
+    for (const item of ec2) expect(item.quantity).toBeGreaterThanOrEqual(60 / 3600);
+    expect(items.find((i) => i.item === 'data-transfer')).toMatchObject({
+      quantity: 2,
+      unit_usd: 2 * prices.dataTransfer.crossZonePerGbEachWay,
+      basis: expect.stringMatching(/^measured/) as unknown,
+    });
+    expect(items.map((i) => i.item).sort()).toEqual(
+      [
+        'ebs',
+        'ebs',
+        'ec2',
+        'ec2',
+        'data-transfer',
+        'lambda',
+        'public-ipv4',
+        'public-ipv4',
+        'step-functions',
+      ].sort(),
+    );
+    const sum = items.reduce((total, i) => total + (i.usd ?? 0), 0);
+    expect(cost?.total_usd).toBeCloseTo(sum, 3);
+    expect(record.cost_usd).toBe(cost?.total_usd);
+    // …and in the report a reader opens.
+    const markdown = await readObject(`${prefix}report.md`);
+    expect(markdown).toContain('## What the run cost (estimate)');
+    expect(markdown).toContain(`$${(cost?.total_usd ?? 0).toFixed(3)}`);
     await expectNothingLeft();
   });
 

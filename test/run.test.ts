@@ -3,6 +3,7 @@
  * These are the checks that the measurement is right: a run recovers the delays of its profile.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../lib/paths';
@@ -16,6 +17,23 @@ const CAPTURE = join(projectRoot(), '..', 'shared', 'data', 'binance-spot-btcusd
 function csvRows(file: string): string[][] {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   return lines.slice(1).map((line) => line.split(','));
+}
+
+/**
+ * The capture's trades counted with this test's own code: per E second, and the largest number of
+ * trades sharing one E millisecond (what report.json's market must say for a replay of it).
+ */
+function captureTradeCounts(file: string): { perSecond: Map<number, number>; largestBurst: number } {
+  const perSecond = new Map<number, number>();
+  const perMs = new Map<number, number>();
+  for (const line of gunzipSync(readFileSync(file)).toString('utf8').split('\n')) {
+    const json = line.slice(line.indexOf(' ') + 1);
+    if (!json.includes('@trade')) continue;
+    const { data } = JSON.parse(json) as { data: { E: number } };
+    perSecond.set(Math.floor(data.E / 1000), (perSecond.get(Math.floor(data.E / 1000)) ?? 0) + 1);
+    perMs.set(data.E, (perMs.get(data.E) ?? 0) + 1);
+  }
+  return { perSecond, largestBurst: Math.max(...perMs.values()) };
 }
 
 function median(values: number[]): number {
@@ -168,6 +186,23 @@ describe('feedpath run', () => {
         expect(Math.max(...ids)).toBe(3735683259 + 9756);
       }
       expect(result.stderr).toMatch(/1 line skipped \(not a stream message\)/);
+
+      // The market context is the capture's: its events per second and its largest burst.
+      const market = readJson(join(dir, 'report.json')).market as {
+        events: number;
+        largest_burst: { events: number };
+        per_second: { second: number; events: number }[];
+        by_state: { states: { state: string; events: number }[] };
+      };
+      const expected = captureTradeCounts(CAPTURE);
+      expect(market.events).toBe(9757);
+      expect(market.largest_burst.events).toBe(expected.largestBurst);
+      expect(new Map(market.per_second.map((s) => [s.second, s.events]))).toEqual(expected.perSecond);
+      expect(market.by_state.states.map((s) => s.state)).toEqual(['burst', 'single', 'busy', 'rest']);
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      const latencyFigure = html.slice(html.indexOf('data-chart="latency-over-time"'));
+      expect(latencyFigure.slice(0, latencyFigure.indexOf('</figure>'))).toContain('Market activity');
+      expect(html).toContain('Latency by market state');
     },
     120_000,
   );

@@ -1,7 +1,6 @@
 import {
   blockMedianCI,
   bootstrapMedianCI,
-  createRandom,
   normalQuantile,
   receiveTimeBlocks,
   studentTQuantile,
@@ -11,6 +10,7 @@ import {
   percentileSorted,
   sortValues,
 } from '../lib/stats';
+import { createRandom } from '../lib/random';
 import { boxMuller, mulberry32 } from './analysis-fixtures';
 
 /** Hyndman & Fan type 7 in its 1-based textbook form: an independent reference for numpy's default. */

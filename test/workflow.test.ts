@@ -94,6 +94,7 @@ describe('workflow', () => {
       label: '',
       exchangeUrl: 'wss://stream.binance.com:9443',
       control: true,
+      record: true,
     });
     expect(cloud.commands.map((c) => c.role)).toEqual(['receiver', 'forwarder']);
   });

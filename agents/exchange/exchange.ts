@@ -8,7 +8,8 @@ import { openCapture } from '../../lib/capture';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { exchangeConfigSchema, type ExchangeConfig, type ExchangeConfigInput } from './config';
 import { Replay, type ReplaySummary } from './replay';
-import { ExchangeServer, type MicrosecondClock, type ServerCounters } from './server';
+import type { MicrosecondClock } from './event';
+import { ExchangeServer, type ServerCounters } from './server';
 import { SyntheticFeed, SyntheticMarket } from './synthetic';
 
 export interface ExchangeOptions {

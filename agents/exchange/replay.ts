@@ -12,7 +12,7 @@
  * and the next lines are already parsed when their time comes.
  */
 import type { CaptureReader, CaptureRecord, CaptureSkips } from '../../lib/capture';
-import type { ExchangeEvent } from './server';
+import type { ExchangeEvent } from './event';
 
 /** Lines parsed ahead of their send time, at most. */
 const READ_AHEAD = 4096;

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseStreamRequest, type StreamKind, type StreamRequest } from '../../lib/binance';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
+import type { ExchangeEvent, MicrosecondClock } from './event';
 
 /** After a close frame, a client that does not finish the closing handshake is cut off this much later. */
 export const CLOSE_GRACE_MS = 1_000;
@@ -19,27 +20,6 @@ export const CLOSE_GRACE_MS = 1_000;
 export const CLOSE_GOING_AWAY = 1001;
 /** The stream name Binance gives `serverShutdown` in a combined-stream wrapper. */
 export const SERVER_SHUTDOWN_STREAM = '!serverShutdown';
-
-/** One exchange event, as a source hands it to the server. */
-export interface ExchangeEvent {
-  /** Stream name, e.g. `btcusdt@trade`. */
-  stream: string;
-  kind: StreamKind;
-  /**
-   * The message body in Binance's field order. If it has `E`, `E` is set at send to the wall clock
-   * in the client's unit; `T` too when {@link tradeTimeUs} or {@link tradeLagUs} is given.
-   */
-  data: Record<string, unknown>;
-  /** Trade time T as an absolute wall-clock instant, µs. */
-  tradeTimeUs?: number;
-  /** Trade time T as a distance before E, µs (replay: T keeps its recorded distance to E). */
-  tradeLagUs?: number;
-}
-
-/** Something that reads the wall clock in µs (lib/clock's WallClock). */
-export interface MicrosecondClock {
-  nowUs(): number;
-}
 
 export interface ServerOptions {
   host: string;

@@ -11,8 +11,8 @@
  */
 import type { StreamKind } from '../../lib/binance';
 import type { SyntheticSource } from './config';
-import type { ExchangeEvent, MicrosecondClock } from './server';
-import { mulberry32 } from '../../lib/random';
+import type { ExchangeEvent, MicrosecondClock } from './event';
+import { deriveSeedFromString, exponential, mulberry32, normalBoxMuller } from '../../lib/random';
 
 /** Binance sends depth diffs every 100 ms on `@depth@100ms`. */
 export const DEPTH_INTERVAL_MS = 100;
@@ -38,13 +38,6 @@ export interface SyntheticBatch {
   atMs: number;
   /** Trade events carry `tradeTimeUs` relative to the opening (the feed adds the wall-clock start). */
   events: ExchangeEvent[];
-}
-
-/** FNV-1a of the symbol mixed with the seed: each symbol gets its own deterministic sequence. */
-function symbolSeed(seed: number, symbol: string): number {
-  let hash = 0x811c9dc5 ^ (seed >>> 0);
-  for (let i = 0; i < symbol.length; i += 1) hash = Math.imul(hash ^ symbol.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
 }
 
 /** Formats an integer number of 10^-decimals units with Binance's 8 decimals ("61837.63000000"). */
@@ -102,7 +95,8 @@ class SymbolMarket {
     private readonly source: SyntheticSource,
   ) {
     this.upper = symbol.toUpperCase();
-    this.rng = mulberry32(symbolSeed(seed, symbol));
+    // Each symbol gets its own deterministic sequence.
+    this.rng = mulberry32(deriveSeedFromString(seed, symbol));
     const price = START_PRICES[symbol] ?? DEFAULT_START_PRICE;
     this.priceDecimals = priceDecimals(price);
     this.quantityDecimals = quantityDecimals(price);
@@ -278,17 +272,11 @@ class SymbolMarket {
 
   /** A quantity in lot units: log-normal around the typical notional. */
   private quantity(): number {
-    return Math.max(1, Math.round(this.typicalUnits * Math.exp(1.2 * this.gaussian())));
+    return Math.max(1, Math.round(this.typicalUnits * Math.exp(1.2 * normalBoxMuller(this.rng))));
   }
 
   private exponential(mean: number): number {
-    return -Math.log(1 - this.rng()) * mean;
-  }
-
-  private gaussian(): number {
-    const u = 1 - this.rng();
-    const v = this.rng();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    return exponential(this.rng, mean);
   }
 }
 

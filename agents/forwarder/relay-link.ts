@@ -52,6 +52,8 @@ export interface RelayLinkStatus {
   receiver: string;
   connected: boolean;
   relayed: number;
+  /** Bytes written to this receiver (WebSocket framing included): what crosses the regions (the run's cost). */
+  relayed_bytes: number;
   dropped: number;
   cutoffs: number;
   connects: number;
@@ -62,6 +64,7 @@ export interface RelayLinkStatus {
 export class RelayLink {
   readonly address: string;
   relayed = 0;
+  relayedBytes = 0;
   /** Frames not sent to this receiver: not connected, or cut off. */
   dropped = 0;
   cutoffs = 0;
@@ -127,6 +130,7 @@ export class RelayLink {
     if (after > this.maxBuffered) this.maxBuffered = after;
     socket.write(bytes);
     this.relayed += frames;
+    this.relayedBytes += bytes.length;
   }
 
   status(): RelayLinkStatus {
@@ -134,6 +138,7 @@ export class RelayLink {
       receiver: this.address,
       connected: this.connected,
       relayed: this.relayed,
+      relayed_bytes: this.relayedBytes,
       dropped: this.dropped,
       cutoffs: this.cutoffs,
       connects: this.connects,

@@ -18,8 +18,7 @@ import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { describeIssues, type LinkSpec } from '../../lib/profile';
 import { linkConfigSchema, type LinkConfig, type LinkConfigInput } from './config';
 import { DelayLine, type DelayLineOptions, type Item, type ReleaseTiming } from './delay-line';
-import { deriveSeed, mulberry32 } from '../../lib/random';
-import { exponentialSampler } from './random';
+import { deriveSeed, exponentialSampler, mulberry32 } from '../../lib/random';
 import { wallClock } from '../../lib/clock';
 import { recordTruthClient, truthClientsPath, TruthWriter, type TruthDirection } from '../../lib/lab-truth';
 
@@ -112,6 +111,11 @@ class Pipe {
     this.highWaterMark = options.highWaterMark;
     this.line = new DelayLine({
       delayMs: spec.delayMs,
+      // The extra is exponential with mean = standard deviation = jitterMs: non-negative (nothing
+      // arrives before the propagation delay), one parameter sets both, and its long right tail looks
+      // like the queueing that makes real jitter. So the link adds jitterMs on average on top of
+      // delayMs; chunks closer together than the jitter see a little more delay and a little less
+      // spread than the draws, because a chunk never overtakes an earlier one.
       extraMs: exponentialSampler(spec.jitterMs, mulberry32(seed)),
       compensationMs,
       deliver: (items) => this.deliver(items),

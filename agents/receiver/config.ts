@@ -22,6 +22,12 @@ export const receiverConfigSchema = z
      * where the baseline is recorded (modes paired and baseline); ignored in backbone mode.
      */
     control: z.boolean().default(true),
+    /**
+     * Record the raw messages of the direct exchange connection (the baseline) as a capture,
+     * `capture/baseline.jsonl.gz` (lib/capture-writer.ts), which `feedpath run --replay` plays back.
+     * Only where the baseline is recorded; ignored in backbone mode.
+     */
+    record: z.boolean().default(false),
     /** Where the relay is accepted (all interfaces by default: the forwarder is on another host). */
     host: z.string().min(1).default('0.0.0.0'),
     /** 0 takes any free port; the bound port is reported in `ready`. */

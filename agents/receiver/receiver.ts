@@ -16,6 +16,7 @@ import { wallClock } from '../../lib/clock';
 import { ErrorCode, FeedpathError, userError } from '../../lib/errors';
 import { describeIssues } from '../../lib/profile';
 import { ResourceSampler } from '../../lib/resources';
+import { CAPTURE_FILE, CaptureWriter } from '../../lib/capture-writer';
 import { writeControlSummary, writePathSummaries } from '../../lib/analysis/summaries';
 import {
   SampleWriter,
@@ -160,6 +161,23 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
   }
   const baseline = recorders.get('baseline');
   const backbone = recorders.get('backbone');
+  // The capture is auxiliary: a file that cannot be created or written is a warning, not the end.
+  let capture: CaptureWriter | undefined;
+  if (config.record && baseline !== undefined) {
+    const onError = (error: Error): void =>
+      warn(
+        new FeedpathError(
+          ErrorCode.agentFailed,
+          `receiver: the capture ${CAPTURE_FILE} cannot be written (${error.message}); the run goes on without it`,
+        ),
+      );
+    capture = await CaptureWriter.create(join(config.outDir, CAPTURE_FILE), { onError }).catch(
+      (error: unknown) => {
+        onError(error as Error);
+        return undefined;
+      },
+    );
+  }
   const control = recorders.get('control');
   const baselineConnections = new ConnectionLog('receiver', 'baseline');
   const controlConnections = new ConnectionLog('receiver', 'control');
@@ -242,7 +260,11 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
       ...feedOptions(config),
       clock,
       connections: baselineConnections,
-      onMessage: (data, stampNs, connection) => baseline.arrive(data, stampNs, connection),
+      onMessage: (data, stampNs, connection) => {
+        baseline.arrive(data, stampNs, connection);
+        // After the stamp and the queueing: keeping the bytes costs two array pushes (capture-writer.ts).
+        capture?.append(data, stampNs);
+      },
       events: { warning: warn, fatal: (error) => end.fail(error), log },
     });
   }
@@ -346,6 +368,7 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
         recorder.drain();
         await recorder.writer.close();
       }
+      await capture?.close();
       const status = counters();
       // The metrics are secondary: failing to write them (a full disk) must not keep the path
       // summaries from being tried.
@@ -379,7 +402,9 @@ export async function startReceiver(input: ReceiverConfigInput, io: AgentIo = {}
             join(config.outDir, resultsJsonName(path)),
           ]),
           ...(metrics === undefined ? [] : [metrics.files.csv, metrics.files.json]),
+          ...(capture === undefined ? [] : [capture.file]),
         ],
+        ...(capture === undefined ? {} : { captured: capture.messages }),
         samples: Object.fromEntries(feeds.map((path) => [path, recorders.get(path)?.samples ?? 0])),
         paths: status.paths,
         relay: status.relay,

@@ -166,6 +166,8 @@ export class PathRecorder {
       receiverNs,
       firstId: event.firstId,
       connection: connection === 0 ? undefined : connection,
+      price: event.price,
+      quantity: event.quantity,
     });
   }
 

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AgentEvent } from '../../lib/agent';
+import type { AnalyzeReceiversResult } from '../../lib/analysis/receivers';
 import type { ConnectionRecord } from '../../lib/agent-files';
 import type { AgentCommand, DescribeSitesResult, SiteReady } from '../../lib/cloud/contract';
 import { AgentFailedError } from '../../lib/cloud/errors';
@@ -16,6 +17,7 @@ import { planRun, type RunPlan } from '../../lib/cloud/run';
 import { ErrorCode, FeedpathError, isFeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
 import { projectVersion } from '../../lib/paths';
+import { receiverPrefix } from '../../lib/report/matrix';
 import { readConnections } from '../../lib/run-connections';
 import { LocalFolderStore } from '../../lib/store/local';
 import {
@@ -30,6 +32,7 @@ import { analyzeCommand, type AnalyzeResult as LocalAnalysis } from '../analyze'
 import type { Progress } from '../progress';
 import type { LocalTaskHandlers } from '../workflow';
 import { LocalLab } from './lab';
+import { analyzeLocalReceivers } from './receivers';
 import { Measurement, type EndedBy } from './measurement';
 
 /** The longest one RunPollAgents call waits for the measurement to end (the Task times out at 60 s). */
@@ -49,6 +52,8 @@ export interface LocalRunState {
   runDir?: string;
   endedBy?: EndedBy;
   analysis?: LocalAnalysis;
+  /** A run with several receivers: each one's analysis and the matrix report (instead of `analysis`). */
+  receivers?: AnalyzeReceiversResult;
   replay?: AgentEvent;
   /** What went wrong during the measurement (a process died, a path went silent). */
   causes: RunCause[];
@@ -63,6 +68,7 @@ export function workflowInput(options: LocalRunOptions): Record<string, unknown>
     streams: options.streams,
     mode: options.mode,
     control: options.control,
+    record: options.record,
     ...(options.label !== undefined ? { label: options.label } : {}),
   };
 }
@@ -108,7 +114,7 @@ export class LocalHandlers implements LocalTaskHandlers {
       o.exchange !== undefined
         ? `exchange ${o.exchange}`
         : o.replay !== undefined
-          ? `replay of ${o.replay} at ${o.speed}×`
+          ? `replay of ${o.replaySource ?? o.replay} at ${o.speed}×`
           : 'exchange simulator';
     this.progress.step(`provision: ${world}${this.theLab.profile ? ', link emulators' : ''}`);
     await this.theLab.provision();
@@ -152,10 +158,12 @@ export class LocalHandlers implements LocalTaskHandlers {
   async startAgent(event: { run: RunPlan; role: 'receiver' | 'forwarder' }): Promise<AgentCommand> {
     const lab = this.theLab;
     if (event.role === 'receiver') {
-      this.progress.step(`start receiver (${this.options.mode})`);
-      await lab.startReceiver();
+      const names = lab.multi ? `s ${lab.receivers.map((r) => r.name).join(', ')}` : '';
+      this.progress.step(`start receiver${names} (${this.options.mode})`);
+      await lab.startReceivers();
     } else {
-      this.progress.step('start forwarder');
+      const count = lab.receivers.length;
+      this.progress.step(count > 1 ? `start forwarder (relaying to ${count} receivers)` : 'start forwarder');
       await lab.startForwarder();
     }
     // The measurement starts once the last agent of the run is up and every path is connected.
@@ -170,12 +178,14 @@ export class LocalHandlers implements LocalTaskHandlers {
       );
       this.measurement = new Measurement(lab, o.durationSeconds, this.progress);
     }
-    return {
+    const command = {
       role: event.role,
       region: 'local',
       instanceId: `local-${event.role}`,
       commandId: `local-${event.role}`,
     };
+    // RunReceiver's result lists every receiver's command (lib/cloud/contract.ts); here the lab's one.
+    return event.role === 'receiver' ? { ...command, receivers: [command] } : command;
   }
 
   /** RunPollAgents: done once the measurement has ended and the agents have written their files. */
@@ -197,15 +207,28 @@ export class LocalHandlers implements LocalTaskHandlers {
             : 'stopping: draining the links',
     );
     await this.theLab.stopAgents();
-    this.state.connections = await readConnections(new LocalFolderStore(this.theLab.runDir), '');
+    this.state.connections = await this.readConnections();
     // The analysis reads the run's status from run.json: the verdict starts with it.
     await this.writeRunFile(this.measuredStatus());
     return { done: true, agents: roles(event.agents, 'Success') };
   }
 
+  /** Every agent's connections: the forwarder's in the run folder, each receiver's in its own. */
+  private async readConnections(): Promise<ConnectionRecord[]> {
+    const lab = this.theLab;
+    const store = new LocalFolderStore(lab.runDir);
+    if (!lab.multi) return readConnections(store, '');
+    const lists = await Promise.all([
+      readConnections(store, ''),
+      ...lab.receivers.map((r) => readConnections(store, receiverPrefix(r.name as string))),
+    ]);
+    return lists.flat().sort((a, b) => a.opened_at.localeCompare(b.opened_at));
+  }
+
   async analyze(event: { run: RunPlan }) {
     const runDir = this.state.runDir as string;
     this.progress.step(`analyze: ${runDir}`);
+    if (this.theLab.multi) return this.analyzeReceivers(event.run, runDir);
     let analysis: LocalAnalysis;
     try {
       analysis = await analyzeCommand(runDir, {});
@@ -233,8 +256,37 @@ export class LocalHandlers implements LocalTaskHandlers {
     };
   }
 
+  /** A run with several receivers: each receiver's report and the matrix report at the top. */
+  private async analyzeReceivers(run: RunPlan, runDir: string) {
+    const names = this.theLab.receivers.map((r) => r.name as string);
+    let result: AnalyzeReceiversResult;
+    try {
+      result = await analyzeLocalReceivers(runDir, names);
+    } catch (error) {
+      if (isFeedpathError(error) && error.code === ErrorCode.nothingToAnalyze) {
+        throw new FeedpathError(
+          error.code,
+          `not enough data: no receiver recorded an event in ${this.options.durationSeconds} s (${error.message}) [${error.code}]`,
+        );
+      }
+      throw error;
+    }
+    this.state.receivers = result;
+    return {
+      runId: run.runId,
+      bucket: 'local',
+      prefix: runDir,
+      report: {
+        json: result.files.reportJson,
+        markdown: result.files.reportMarkdown,
+        html: result.files.reportHtml,
+      },
+      verdict: result.matrix.overall,
+    };
+  }
+
   /** The status the measurement gives the run (before the analysis adds what the data shows). */
-  private measuredStatus(): RunStatus {
+  measuredStatus(): RunStatus {
     return statusWith(this.state.endedBy === 'interrupted' ? 'interrupted' : 'succeeded', this.state.causes);
   }
 
@@ -256,10 +308,14 @@ export class LocalHandlers implements LocalTaskHandlers {
       streams: o.streams,
       regions: { forwarder: 'local', receiver: 'local' },
       profile: this.lab?.profile ?? null,
+      // Several receivers: their names (their files are under receivers/<name>/).
+      ...(this.lab?.multi === true
+        ? { receivers: this.lab.receivers.map((r) => ({ name: r.name as string, region: 'local' })) }
+        : {}),
       // The links' hop compensation: what was measured and taken off (absent without links).
       ...(this.lab?.hops ? { lab: this.lab.hops } : {}),
       replay: replay
-        ? { file: o.replay, speed: o.speed, events: replay.events, skipped: replay.skipped }
+        ? { file: o.replaySource ?? o.replay, speed: o.speed, events: replay.events, skipped: replay.skipped }
         : null,
       versions: { feedpath: projectVersion(), node: process.version },
       ...(this.state.connections === undefined ? {} : { connections: this.state.connections }),

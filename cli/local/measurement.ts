@@ -48,6 +48,28 @@ export function describeProgress(
   return `${head} ${parts.join('  ')}`;
 }
 
+/**
+ * The status line of a run with several receivers: each receiver's events per path, compactly
+ * (`[5s/20s] frankfurt baseline 512 backbone 512 · london …`); loss shows only where there is any.
+ */
+export function describeReceiversProgress(
+  elapsedS: number,
+  durationS: number,
+  receivers: [name: string, latest: AgentEvent | undefined][],
+): string {
+  const head = `[${Math.floor(elapsedS)}s/${durationS}s]`;
+  const parts = receivers.map(([name, event]) => {
+    const paths = event?.paths as Record<string, Record<string, unknown>> | undefined;
+    if (paths === undefined) return `${name} waiting`;
+    const counts = Object.entries(paths).map(([path, p]) => {
+      const lost = num(p.lost) > 0 ? ` (${num(p.lost)} lost)` : '';
+      return `${path} ${num(p.samples).toLocaleString('en-US')}${lost}`;
+    });
+    return `${name} ${counts.join(' ')}`;
+  });
+  return `${head} ${parts.join(' · ')}`;
+}
+
 /** How a process of the run is named to the user: `link-forwarder-receiver` → `link forwarder-receiver`. */
 export function processName(label: string): string {
   return label.startsWith('link-') ? `link ${label.slice('link-'.length)}` : label;
@@ -106,7 +128,11 @@ export class Measurement {
       };
     });
     const started = this.startedAt;
-    let latest: AgentEvent | undefined;
+    const receivers = lab.receivers
+      .map((site) => ({ name: site.name ?? 'receiver', process: lab.receiverProcess(site) }))
+      .filter((r): r is { name: string; process: AgentProcess } => r.process !== undefined);
+    const latest = new Map<string, AgentEvent>();
+    let receiversStopped = 0;
     // Anything that stops during the run is a cause (the run goes on with what still works); what
     // the run stops itself (stopRequested) is not.
     for (const agent of lab.all) {
@@ -122,11 +148,12 @@ export class Measurement {
             : '');
         this.causes.push({ what: name, at: new Date(at).toISOString(), detail });
         progress.warn(detail);
-        // The receiver records both paths: without it there is nothing left to measure.
-        if (agent === lab.receiver) this.finish('receiver-stopped');
+        // The receivers record both paths: without them there is nothing left to measure (with
+        // several, the others go on and the run is degraded).
+        if (receivers.some((r) => r.process === agent) && ++receiversStopped === receivers.length)
+          this.finish('receiver-stopped');
       });
     }
-    const silence = new PathSilenceWatch(started);
     const listen = (agent: AgentProcess | undefined, onEvent: (event: AgentEvent) => void): void => {
       if (agent === undefined) return;
       agent.on('event', onEvent);
@@ -137,27 +164,39 @@ export class Measurement {
       (event: AgentEvent): void => {
         if (event.event === 'warning') progress.warn(`${who}: ${String(event.message)}`);
       };
-    listen(lab.receiver, (event) => {
-      if (event.event === 'progress') {
-        latest = event;
-        const paths = event.paths as Record<string, { samples?: unknown }> | undefined;
-        for (const { path, since } of silence.update(paths ?? {}, Date.now())) {
-          const others = Object.keys(paths ?? {}).filter((p) => p !== path);
-          const detail = `${path} path went silent at about ${this.elapsed(since)} while ${others.join(', ')} kept flowing`;
-          this.causes.push({ what: `${path} path`, at: new Date(since).toISOString(), detail });
-          progress.warn(detail);
+    for (const receiver of receivers) {
+      // With several receivers, each one's paths are watched on their own and named with it.
+      const who = lab.multi ? `${receiver.name} ` : '';
+      const silence = new PathSilenceWatch(started);
+      listen(receiver.process, (event) => {
+        if (event.event === 'progress') {
+          latest.set(receiver.name, event);
+          const paths = event.paths as Record<string, { samples?: unknown }> | undefined;
+          for (const { path, since } of silence.update(paths ?? {}, Date.now())) {
+            const others = Object.keys(paths ?? {}).filter((p) => p !== path);
+            const detail = `${who}${path} path went silent at about ${this.elapsed(since)} while ${others.join(', ')} kept flowing`;
+            this.causes.push({ what: `${who}${path} path`, at: new Date(since).toISOString(), detail });
+            progress.warn(detail);
+          }
         }
-      }
-      warn('receiver')(event);
-    });
+        warn(lab.multi ? `receiver ${receiver.name}` : 'receiver')(event);
+      });
+    }
     listen(lab.forwarder, warn('forwarder'));
     listen(lab.exchange, (event) => {
       if (event.event === 'finished') this.finish('replay-finished');
     });
-    const ticker = setInterval(
-      () => progress.status(describeProgress((Date.now() - started) / 1000, durationS, latest)),
-      250,
-    );
+    const status = (): string => {
+      const elapsedS = (Date.now() - started) / 1000;
+      return lab.multi
+        ? describeReceiversProgress(
+            elapsedS,
+            durationS,
+            receivers.map((r) => [r.name, latest.get(r.name)]),
+          )
+        : describeProgress(elapsedS, durationS, latest.get(receivers[0]?.name ?? ''));
+    };
+    const ticker = setInterval(() => progress.status(status()), 250);
     const timer = setTimeout(() => this.finish('duration'), durationS * 1000);
     this.cleanups.push(
       () => clearInterval(ticker),

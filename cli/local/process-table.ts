@@ -33,8 +33,8 @@ export class ProcessTable {
     return join(this.logDir, PROCESS_TABLE_FILE);
   }
 
-  /** Adds a started process and updates the file when it ends. */
-  add(agent: string, process: AgentProcess): void {
+  /** Adds a started process and updates the file when it ends; `log` relative to this folder. */
+  add(agent: string, process: AgentProcess, log = `${process.label}.log`): void {
     const entry: ProcessEntry = {
       label: process.label,
       agent,
@@ -42,7 +42,7 @@ export class ProcessTable {
       started_at: new Date().toISOString(),
       ended_at: null,
       exit: null,
-      log: `${process.label}.log`,
+      log,
     };
     this.entries.push(entry);
     this.write();

@@ -104,6 +104,14 @@ export interface PathColumns {
    * a row without one; null when no row has one, e.g. a file written before the column).
    */
   connection: Float64Array | null;
+  /**
+   * The exchange event time E per row, µs (exchange_time_us, else binance_time × 1000; NaN in a row
+   * without one); null when no row has one. For the market context (market.ts).
+   */
+  eventUs: Float64Array | null;
+  /** The `price` and `quantity` columns (trades; NaN elsewhere); null when no row has one. */
+  price: Float64Array | null;
+  quantity: Float64Array | null;
   /** Receiver arrival (frankfurt_time) in ns since `epoch.second`. */
   arrivalNs: Float64Array;
   /** end_to_end_latency_ms. */
@@ -262,6 +270,8 @@ export class PathCsvReader {
   private exchangeUsCol = -1;
   private firstIdCol = -1;
   private connectionCol = -1;
+  private priceCol = -1;
+  private quantityCol = -1;
   private lastUsedCol = -1;
 
   private rows = 0;
@@ -293,6 +303,9 @@ export class PathCsvReader {
   private readonly seq = new F64Column();
   private firstId: F64Column | null = null;
   private connection: F64Column | null = null;
+  private eventUs: F64Column | null = null;
+  private price: F64Column | null = null;
+  private quantity: F64Column | null = null;
   private readonly arrival = new F64Column();
   private readonly e2e = new F64Column();
   private leg: F64Column | null = null;
@@ -364,6 +377,9 @@ export class PathCsvReader {
       seq: this.seq.finish(),
       firstId: this.firstId?.finish() ?? null,
       connection: this.connection?.finish() ?? null,
+      eventUs: this.eventUs?.finish() ?? null,
+      price: this.price?.finish() ?? null,
+      quantity: this.quantity?.finish() ?? null,
       arrivalNs: this.arrival.finish(),
       e2eMs: this.e2e.finish(),
       legMs: this.leg?.finish() ?? null,
@@ -424,12 +440,16 @@ export class PathCsvReader {
     this.exchangeUsCol = names.indexOf('exchange_time_us');
     this.firstIdCol = names.indexOf('first_update_id');
     this.connectionCol = names.indexOf('connection');
+    this.priceCol = names.indexOf('price');
+    this.quantityCol = names.indexOf('quantity');
     this.lastUsedCol = Math.max(
       this.streamCol,
       this.symbolCol,
       this.exchangeUsCol,
       this.firstIdCol,
       this.connectionCol,
+      this.priceCol,
+      this.quantityCol,
     );
     this.headerSeen = true;
   }
@@ -534,6 +554,8 @@ export class PathCsvReader {
     let leg = NaN;
     let firstId = NaN;
     let connection = NaN;
+    let price = NaN;
+    let quantity = NaN;
     let streamStart = 0;
     let streamEnd = 0;
     let symbolStart = 0;
@@ -608,6 +630,14 @@ export class PathCsvReader {
           if (ordinal === INVALID) {
             this.badField(buf, p, 'bad connection', 'connection', 'is not a whole number');
           } else if (ordinal !== EMPTY) connection = ordinal;
+        } else if (column === this.priceCol || column === this.quantityCol) {
+          // Market context only, never a latency: a bad cell is noted, the row stays clean.
+          const value = fieldDecimal(buf, p, e);
+          const name = column === this.priceCol ? 'price' : 'quantity';
+          if (value !== value && !fieldWasEmpty)
+            this.note(`bad ${name}`, `${name} "${this.cellText(buf, p)}" is not a number`);
+          else if (column === this.priceCol) price = value;
+          else quantity = value;
         } else {
           let q = p;
           while (q < e && buf[q] !== COMMA) q++;
@@ -680,6 +710,18 @@ export class PathCsvReader {
       if (this.connection === null) this.connection = F64Column.filled(row);
       this.connection.push(connection);
     } else if (this.connection !== null) this.connection.push(NaN);
+    if (eventUs === eventUs) {
+      if (this.eventUs === null) this.eventUs = F64Column.filled(row);
+      this.eventUs.push(eventUs);
+    } else if (this.eventUs !== null) this.eventUs.push(NaN);
+    if (price === price) {
+      if (this.price === null) this.price = F64Column.filled(row);
+      this.price.push(price);
+    } else if (this.price !== null) this.price.push(NaN);
+    if (quantity === quantity) {
+      if (this.quantity === null) this.quantity = F64Column.filled(row);
+      this.quantity.push(quantity);
+    } else if (this.quantity !== null) this.quantity.push(NaN);
     if (leg === leg) {
       if (this.leg === null) this.leg = F64Column.filled(row);
       this.leg.push(leg);

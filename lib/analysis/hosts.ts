@@ -100,3 +100,20 @@ export function clockBounds(files: HostFiles, given: GivenClockBounds = {}): Rec
   };
   return { receiver: bound('receiver'), forwarder: bound('forwarder') };
 }
+
+/**
+ * One receiver's host files (its folder of a multi-receiver run) completed with the run's own (the
+ * forwarder's, at the run prefix): each host's bounds come from the receiver's folder when it has
+ * any, else from the run prefix; the resources of both, each agent once.
+ */
+export function withRunHosts(receiver: HostFiles, run: HostFiles): HostFiles {
+  const has = (b: HostFiles['bounds'][HostName]) => b.clockFile !== undefined || b.metrics !== undefined;
+  const agents = new Set(receiver.resources.map((r) => r.agent));
+  return {
+    resources: [...receiver.resources, ...run.resources.filter((r) => !agents.has(r.agent))],
+    bounds: {
+      receiver: has(receiver.bounds.receiver) ? receiver.bounds.receiver : run.bounds.receiver,
+      forwarder: has(receiver.bounds.forwarder) ? receiver.bounds.forwarder : run.bounds.forwarder,
+    },
+  };
+}

@@ -9,3 +9,4 @@ export * from './paired';
 export * from './connections';
 export * from './first-copy';
 export * from './run';
+export * from './receivers';

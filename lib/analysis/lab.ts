@@ -236,13 +236,31 @@ async function legConnections(
   return keep.size === 0 ? null : keep;
 }
 
-/** The lab check of the run under `prefix` (ends with `/` or is ''); null when it has no lab files. */
+/** The links' ground-truth files: the folder's own, then the run prefix's for links it lacks. */
+async function labKeys(store: ResultsStore, prefix: string, runPrefix: string): Promise<string[]> {
+  const csv = async (where: string) =>
+    (await store.list(`${where}${LAB_DIR}/`)).filter(
+      (k) => k.endsWith('.csv') && !k.endsWith('.clients.csv'),
+    );
+  const own = await csv(prefix);
+  if (runPrefix === prefix) return own;
+  const name = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+  const names = new Set(own.map(name));
+  return [...own, ...(await csv(runPrefix)).filter((k) => !names.has(name(k)))];
+}
+
+/**
+ * The lab check of the run under `prefix` (ends with `/` or is ''); null when it has no lab files.
+ * `runPrefix` is where run.json is, and where a link one receiver's folder lacks is looked for (the
+ * exchange-forwarder link serves every receiver of a multi-receiver run); default `prefix`.
+ */
 export async function analyzeLab(
   store: ResultsStore,
   prefix: string,
   options: SummaryOptions = {},
+  runPrefix = prefix,
 ): Promise<LabCheck | null> {
-  const keys = (await store.list(`${prefix}${LAB_DIR}/`)).filter((k) => k.endsWith('.csv'));
+  const keys = await labKeys(store, prefix, runPrefix);
   if (keys.length === 0) return null;
   const epoch = new ArrivalEpoch();
   // An unreadable results file has no lab check (the analysis names it); any other error is a bug.
@@ -261,7 +279,7 @@ export async function analyzeLab(
   const backbone = await read('backbone');
   const epochSecond = epoch.second ?? Math.floor(Date.now() / 1000);
 
-  const runText = await readText(store, `${prefix}${RUN_FILE}`);
+  const runText = await readText(store, `${runPrefix}${RUN_FILE}`);
   let run: Parameters<typeof legConnections>[3] = null;
   try {
     run = runText === null ? null : checkRunFile(JSON.parse(runText)).run;
@@ -301,7 +319,9 @@ export async function analyzeLab(
       applied_ms: spread(applied),
       compensation_ms: spread(compensation),
     };
-    const keep = await legConnections(store, prefix, name, run);
+    // The link's clients file lies beside its truth file (the folder's own or the run prefix's).
+    const folder = key.slice(0, key.lastIndexOf(`${LAB_DIR}/`));
+    const keep = await legConnections(store, folder, name, run);
     index[name] = new ChunkIndex(keep === null ? c : selectConnections(c, keep));
   }
 

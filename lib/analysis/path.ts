@@ -12,6 +12,8 @@ import {
 import { MAX_PROBLEMS_KEPT, type PathColumns, type RowProblem, type StreamGroup } from './csv';
 import { ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorCounts } from './data-errors';
 import { computeLoss, orderByGroupAndId, type LossResult } from './order';
+import { computeMarket, type PathMarket } from './market';
+import { applyCaptureTimes, type CaptureMarket } from './market-capture';
 
 /**
  * A latency longer than the run is non-physical: the event would have been generated before the
@@ -131,6 +133,8 @@ export interface PathAnalysis {
   /** The end-to-end latency's mergeable histogram (lib/stats/histogram.ts), for the history. */
   latencyHistogram: Histogram;
   timeSeries: TimePoint[];
+  /** The market context from this path's events and each row's market state (lib/analysis/market.ts). */
+  market: PathMarket | null;
   /** What the paired matching needs; the latency columns are released. */
   keys: PathKeys;
 }
@@ -212,6 +216,8 @@ export interface PathOptions {
    * path's latency of a matched event follows from the paired delta.
    */
   keepLatency?: boolean;
+  /** A replayed run's capture: the market is placed by its original event times (market-capture.ts). */
+  capture?: CaptureMarket | null;
 }
 
 /**
@@ -350,6 +356,12 @@ export function analyzePath(path: PathName, columns: PathColumns, options: PathO
 
   const loss = computeLoss(columns.groups, orders, columns.seq, columns.firstId, columns.unreadableAt);
   loss.last_arrival = arrivalIso(columns.epochSecond, range?.last);
+  if (options.capture) applyCaptureTimes(columns, options.capture);
+  const market = computeMarket(path, columns, orders, loss.events_lost, options.capture ?? null);
+  // Only the market reads them.
+  columns.eventUs = null;
+  columns.price = null;
+  columns.quantity = null;
 
   const sortedLatency = sortedFinite(columns.e2eMs, { inPlace: true });
   columns.e2eMs = new Float64Array(0);
@@ -413,6 +425,7 @@ export function analyzePath(path: PathName, columns: PathColumns, options: PathO
     latencyQuantiles,
     latencyHistogram,
     timeSeries: series,
+    market,
     keys: {
       groups: columns.groups,
       seq: columns.seq,

@@ -7,6 +7,7 @@
  * because it has the most columns; its latency columns are summarised and dropped before the
  * baseline is read, so two 10-million-row paths stay well under 1 GB.
  */
+import type { RunCost } from '../cloud/cost';
 import { parseStreamName, type StreamKind } from '../binance';
 import { ErrorCode, isFeedpathError } from '../errors';
 import {
@@ -23,10 +24,12 @@ import { readText, type ResultsStore } from '../store';
 import { ArrivalEpoch } from './csv';
 import { dataErrorWarnings } from './data-errors';
 import { applyTailLoss } from './window';
-import { clockBounds, readHostFiles, type GivenClockBounds } from './hosts';
+import { clockBounds, readHostFiles, withRunHosts, type GivenClockBounds } from './hosts';
 import { pairPaths, type PairedResult } from './paired';
 import { analyzeConnections, type ConnectionAnalysis } from './connections';
 import { analyzeFirstCopy, type FirstCopyAnalysis } from './first-copy';
+import { latencyByMarketState } from './market';
+import { readReplayCapture } from './market-capture';
 import { analyzeLab } from './lab';
 import { analyzeControl } from './control';
 import { practicalSettings, type PracticalInput } from './practical';
@@ -44,6 +47,13 @@ export interface AnalyzeRunOptions extends SummaryOptions, PracticalInput {
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   now?: () => Date;
+  /** Cloud runs: the run's cost estimate (lib/cloud/cost.ts), asked for when the report is built. */
+  cost?: () => RunCost;
+  /**
+   * Where the run's own files are (input.json, run.json, the forwarder's metrics/ and clock/) when
+   * `prefix` is one receiver's folder of a multi-receiver run (`receivers/<name>/`); default `prefix`.
+   */
+  runPrefix?: string;
 }
 
 export interface AnalyzeRunResult {
@@ -117,17 +127,26 @@ export async function analyzeRun(
   options: AnalyzeRunOptions = {},
 ): Promise<AnalyzeRunResult> {
   const base = normalizePrefix(prefix);
+  const runBase = normalizePrefix(options.runPrefix ?? prefix);
   const log = options.log ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const wanted = options.paths ?? PATHS;
   const warnings: string[] = [];
 
-  const input = await readJsonObject(store, `${base}input.json`, warnings);
-  const run = await readJsonObject(store, `${base}${RUN_FILE}`, warnings);
-  const runFile = readRunFile(run, store.describe(`${base}${RUN_FILE}`), warnings);
-  const hostFiles = await readHostFiles(store, base, warnings);
+  const input = await readJsonObject(store, `${runBase}input.json`, warnings);
+  const run = await readJsonObject(store, `${runBase}${RUN_FILE}`, warnings);
+  const runFile = readRunFile(run, store.describe(`${runBase}${RUN_FILE}`), warnings);
+  const hostFiles =
+    runBase === base
+      ? await readHostFiles(store, base, warnings)
+      : withRunHosts(
+          await readHostFiles(store, base, warnings),
+          await readHostFiles(store, runBase, warnings),
+        );
   const streamKind = options.streamKind ?? kindFromInput(input);
 
+  // A replay's recorded E are its send instants: its market is the capture's (market-capture.ts).
+  const capture = await readReplayCapture(input, warnings);
   const epoch = new ArrivalEpoch();
   const analyses: Record<PathName, PathAnalysis | null> = { baseline: null, backbone: null };
   const files = {} as Record<PathName, FileStatus>;
@@ -150,6 +169,7 @@ export async function analyzeRun(
         runDurationMs: options.runDurationMs ?? durationFromInput(input),
         // The earlier copy needs one path's latency per event (lib/analysis/first-copy.ts).
         keepLatency: path === 'baseline',
+        capture,
       });
     } catch (error) {
       if (!isFeedpathError(error) || error.code !== ErrorCode.badResults) throw error;
@@ -198,6 +218,8 @@ export async function analyzeRun(
   let paired: PairedResult | null = null;
   let connections: ConnectionAnalysis | null = null;
   let firstCopy: FirstCopyAnalysis | null = null;
+  // The market is one whichever path saw it: the direct connection's rows, else the backbone's.
+  const market = analyses.baseline?.market ?? analyses.backbone?.market ?? null;
   if (analyses.baseline !== null && analyses.backbone !== null) {
     const started = Date.now();
     paired = pairPaths(analyses.baseline.keys, analyses.backbone.keys);
@@ -214,6 +236,11 @@ export async function analyzeRun(
       epoch.second,
     );
     firstCopy = analyzeFirstCopy(analyses.baseline.keys, analyses.backbone.keys, paired.analysis);
+    if (market !== null)
+      market.context.by_state = latencyByMarketState(analyses.baseline.keys, analyses.backbone.keys, {
+        source: market.context.source,
+        rowState: market.rowState,
+      });
     // Nothing else reads the baseline's per-event latency.
     analyses.baseline.keys.latencyMs = null;
     log(
@@ -248,6 +275,10 @@ export async function analyzeRun(
     deltaHistogram: paired?.deltaHistogram ?? null,
     connections,
     firstCopy,
+    market:
+      market === null
+        ? null
+        : { ...market.context, events_lost: analyses[market.context.source]?.summary.events_lost ?? null },
     control,
     practical: practicalSettings(
       input,
@@ -260,13 +291,15 @@ export async function analyzeRun(
     warnings,
     generatedAt: now(),
     runStatus: assessRunStatus(runFile, analyses),
-    lab: await analyzeLab(store, base, { ...options, streamKind }),
+    lab: await analyzeLab(store, base, { ...options, streamKind }, runBase),
+    cost: options.cost?.() ?? null,
   });
   const series = (a: PathAnalysis | null) =>
     a?.latencyQuantiles ? { quantiles: a.latencyQuantiles, count: a.latency?.count ?? 0 } : undefined;
   const charts = await renderCharts(report, {
     latency: { baseline: series(analyses.baseline), backbone: series(analyses.backbone) },
     timeSeries: { baseline: analyses.baseline?.timeSeries, backbone: analyses.backbone?.timeSeries },
+    epochSecond: epoch.second,
     delta:
       paired?.deltaQuantiles && paired.analysis.delta_ms
         ? { quantiles: paired.deltaQuantiles, count: paired.analysis.delta_ms.count }

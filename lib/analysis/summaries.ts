@@ -11,6 +11,7 @@ import { LocalFolderStore } from '../store/local';
 import type { ResultsStore } from '../store/store';
 import { ArrivalEpoch, readPathColumns, type PathColumns } from './csv';
 import { analyzePath, type PathAnalysis, type SeedSummary } from './path';
+import type { CaptureMarket } from './market-capture';
 
 export interface SummaryOptions {
   /** Stream kind of rows without a stream name (seed-format CSVs); default: trade ids. */
@@ -57,7 +58,11 @@ export async function analyzePathInStore(
   store: ResultsStore,
   prefix: string,
   path: PathName,
-  options: SummaryOptions & { epoch?: ArrivalEpoch; keepLatency?: boolean } = {},
+  options: SummaryOptions & {
+    epoch?: ArrivalEpoch;
+    keepLatency?: boolean;
+    capture?: CaptureMarket | null;
+  } = {},
 ): Promise<PathAnalysis | null> {
   const columns = await readPath(store, `${prefix}${resultsCsvName(path)}`, {
     ...options,
@@ -65,7 +70,11 @@ export async function analyzePathInStore(
   });
   return columns === null
     ? null
-    : analyzePath(path, columns, { runDurationMs: options.runDurationMs, keepLatency: options.keepLatency });
+    : analyzePath(path, columns, {
+        runDurationMs: options.runDurationMs,
+        keepLatency: options.keepLatency,
+        capture: options.capture,
+      });
 }
 
 /**

@@ -17,6 +17,9 @@ export interface MarketEvent {
    * is below 1e14 until the year 5138, one in µs is above it since 1973.
    */
   eventTimeUs?: number;
+  /** Trade and aggTrade: price `p` and quantity `q`, the exchange's decimal text (absent elsewhere). */
+  price?: string;
+  quantity?: string;
 }
 
 export type ParseOutcome =
@@ -24,6 +27,8 @@ export type ParseOutcome =
   | { ok: false; reason: 'malformed' | 'unknown' | 'control'; detail: string };
 
 const MS_US_THRESHOLD = 1e14;
+/** A price or quantity as Binance writes it: digits with an optional fraction. */
+const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 
 function toUs(value: unknown): number | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
@@ -77,7 +82,11 @@ export function interpretMessage(parsed: unknown, defaultStream = ''): ParseOutc
       const eventTimeUs = toUs(data.E);
       if (typeof id !== 'number' || eventTimeUs === undefined)
         return fail('malformed', `${type} without id or E`);
-      return { ok: true, event: { stream: streamOr(type), kind: type, symbol, id, eventTimeUs } };
+      const event: MarketEvent = { stream: streamOr(type), kind: type, symbol, id, eventTimeUs };
+      // Kept as text: only a decimal string of digits is copied into the CSV (its cells are unquoted).
+      if (typeof data.p === 'string' && DECIMAL.test(data.p)) event.price = data.p;
+      if (typeof data.q === 'string' && DECIMAL.test(data.q)) event.quantity = data.q;
+      return { ok: true, event };
     }
     case 'depthUpdate': {
       const { U, u } = data;

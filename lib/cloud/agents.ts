@@ -26,7 +26,7 @@ import type {
 } from './contract';
 import { AgentFailedError, AgentTimedOutError } from './errors';
 import { AGENT_GRACE_SECONDS } from './limits';
-import type { RunPlan, SiteRole } from './run';
+import { receiverPrefix, type RunPlan, type SiteRole } from './run';
 import { rethrowCloudError } from './stacks';
 
 export interface AgentDeps {
@@ -61,9 +61,18 @@ export function newRelayToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** The comment that identifies a run's command for an agent (how a retried start finds it). */
-export function commandComment(run: Pick<RunPlan, 'runId'>, role: SiteRole): string {
-  return `feedpath ${run.runId} ${role}`;
+/**
+ * The comment that identifies a run's command for an agent (how a retried start finds it); with
+ * several receivers each receiver's names its region.
+ */
+export function commandComment(
+  run: Pick<RunPlan, 'runId' | 'receivers'>,
+  role: SiteRole,
+  region?: string,
+): string {
+  const where =
+    role === 'receiver' && run.receivers !== undefined && region !== undefined ? ` ${region}` : '';
+  return `feedpath ${run.runId} ${role}${where}`;
 }
 
 function siteOf(sites: SiteReady[], role: SiteRole): SiteReady {
@@ -115,10 +124,18 @@ export function agentConfig(run: RunPlan, role: SiteRole, sites: SiteReady[]): R
       mode: run.input.mode,
       // The A/A control needs the baseline it is compared with.
       control: run.input.control && run.input.mode !== 'backbone',
+      // The capture is of the direct connection: there is none in backbone mode.
+      record: run.input.record && run.input.mode !== 'backbone',
       host: '0.0.0.0',
       port: run.backbonePort,
     };
-  return { ...common, receivers: [{ host: siteOf(sites, 'receiver').privateIp, port: run.backbonePort }] };
+  // The forwarder fans out to every receiver still in the run (its relay queues are per receiver).
+  const receivers = sites.filter((site) => site.role === 'receiver');
+  if (receivers.length === 0) throw new Error('no receiver site in the Task input');
+  return {
+    ...common,
+    receivers: receivers.map((site) => ({ host: site.privateIp, port: run.backbonePort })),
+  };
 }
 
 /** POSIX-shell single quoting. */
@@ -130,6 +147,8 @@ export interface AgentScriptOptions {
   run: RunPlan;
   role: SiteRole;
   config: Record<string, unknown>;
+  /** Where the agent's files go in the bucket; default: the run's prefix. */
+  uploadPrefix?: string;
 }
 
 /** The agent's own deadline: its duration plus half the grace; SSM's execution timeout is later still. */
@@ -142,7 +161,7 @@ export function agentTimeoutSeconds(run: RunPlan): number {
  * bound is |system time offset| + root dispersion + root delay / 2 (`chronyc -c tracking` fields
  * 5, 12 and 11, seconds), as Amazon Time Sync documents it.
  */
-export function agentScript({ run, role, config }: AgentScriptOptions): string[] {
+export function agentScript({ run, role, config, uploadPrefix = run.prefix }: AgentScriptOptions): string[] {
   const work = `${AGENT_WORK_ROOT}/${run.runId}/${role}`;
   const timeout = agentTimeoutSeconds(run);
   const configJson = JSON.stringify(config);
@@ -151,6 +170,7 @@ export function agentScript({ run, role, config }: AgentScriptOptions): string[]
     `ROLE=${shellQuote(role)}`,
     `BUCKET=${shellQuote(run.bucket)}`,
     `PREFIX=${shellQuote(run.prefix)}`,
+    `UPLOAD=${shellQuote(uploadPrefix)}`,
     `REGION=${shellQuote(run.bucketRegion)}`,
     `WORK=${shellQuote(work)}`,
     'rm -rf "$WORK" && mkdir -p "$WORK/out/clock" "$WORK/out/logs" && cd "$WORK" || exit 1',
@@ -162,7 +182,7 @@ export function agentScript({ run, role, config }: AgentScriptOptions): string[]
     'upload() {',
     '  CLOCK_END=$(tracking end)',
     '  printf \'{"role":"%s","host":"%s","start":%s,"end":%s}\\n\' "$ROLE" "$(hostname)" "${CLOCK_START:-null}" "${CLOCK_END:-null}" > "out/clock/$ROLE.json"',
-    '  aws s3 cp --recursive --only-show-errors --region "$REGION" out/ "s3://$BUCKET/$PREFIX" || echo "feedpath: uploading the results failed" >&2',
+    '  aws s3 cp --recursive --only-show-errors --region "$REGION" out/ "s3://$BUCKET/$UPLOAD" || echo "feedpath: uploading the results failed" >&2',
     '}',
     "cat > config.json <<'FEEDPATH_CONFIG'",
     configJson,
@@ -182,14 +202,36 @@ export function agentScript({ run, role, config }: AgentScriptOptions): string[]
   ];
 }
 
-/** RunReceiver / RunForwarder: sends the agent's command, or finds the one a retried Task already sent. */
+/**
+ * RunReceiver / RunForwarder: sends the agent's command, or finds the one a retried Task already
+ * sent. RunReceiver starts every receiver site of the Task input at once; its result is the first
+ * receiver's command with `receivers` listing them all.
+ */
 export async function startAgent(
   { run, sites, role }: StartAgentEvent,
   deps: AgentDeps,
 ): Promise<AgentCommand> {
-  const site = siteOf(sites, role);
+  if (role === 'forwarder') return startOne(run, siteOf(sites, role), sites, deps);
+  const receivers = sites.filter((site) => site.role === 'receiver');
+  if (receivers.length === 0) throw new Error('no receiver site in the Task input');
+  // Every receiver is asked even when one fails, so a retried Task finds the others' commands.
+  const started = await Promise.allSettled(receivers.map((site) => startOne(run, site, sites, deps)));
+  const failed = started.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const commands = started.map((outcome) => (outcome as PromiseFulfilledResult<AgentCommand>).value);
+  return { ...(commands[0] as AgentCommand), receivers: commands };
+}
+
+async function startOne(
+  run: RunPlan,
+  site: SiteReady,
+  sites: SiteReady[],
+  deps: AgentDeps,
+): Promise<AgentCommand> {
+  const role = site.role;
   const client = deps.ssm(site.region);
-  const comment = commandComment(run, role);
+  const comment = commandComment(run, role, site.region);
+  const uploadPrefix = role === 'receiver' ? receiverPrefix(run, site.region) : run.prefix;
   try {
     const { Commands } = await client.send(new ListCommandsCommand({ InstanceId: site.instanceId }));
     const sent = (Commands ?? []).find((c) => c.Comment === comment && c.CommandId !== undefined);
@@ -203,11 +245,11 @@ export async function startAgent(
         Comment: comment,
         TimeoutSeconds: COMMAND_DELIVERY_TIMEOUT_SECONDS,
         Parameters: {
-          commands: agentScript({ run, role, config: agentConfig(run, role, sites) }),
+          commands: agentScript({ run, role, config: agentConfig(run, role, sites), uploadPrefix }),
           executionTimeout: [String(run.input.durationSeconds + AGENT_GRACE_SECONDS)],
         },
         OutputS3BucketName: run.bucket,
-        OutputS3KeyPrefix: `${run.prefix}logs/ssm/${role}`,
+        OutputS3KeyPrefix: `${uploadPrefix}logs/ssm/${role}`,
         OutputS3Region: run.bucketRegion,
       }),
     );
@@ -225,7 +267,8 @@ const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
  * have finished, so that a healthy agent still uploads its samples when its peer died.
  */
 export async function pollAgents({ agents }: PollAgentsEvent, deps: AgentDeps): Promise<PollAgentsResult> {
-  const commands = [agents.receiver, agents.forwarder].filter((a): a is AgentCommand => a !== undefined);
+  const receivers = agents.receiver === undefined ? [] : (agents.receiver.receivers ?? [agents.receiver]);
+  const commands = [...receivers, agents.forwarder].filter((a): a is AgentCommand => a !== undefined);
   const results = await Promise.all(
     commands.map(async (command) => {
       try {
@@ -252,7 +295,11 @@ export async function pollAgents({ agents }: PollAgentsEvent, deps: AgentDeps): 
   const done = results.every((r) => FINISHED.has(r.status));
   if (done) {
     for (const r of results) {
-      const where = `the ${r.command.role} agent (command ${r.command.commandId} on ${r.command.instanceId})`;
+      const who =
+        receivers.length > 1 && r.command.role === 'receiver'
+          ? `receiver (${r.command.region})`
+          : r.command.role;
+      const where = `the ${who} agent (command ${r.command.commandId} on ${r.command.instanceId})`;
       const tail = r.stderr.trim().split('\n').slice(-5).join(' | ');
       if (r.status === 'TimedOut' || (r.status === 'Failed' && r.code === AGENT_TIMEOUT_EXIT_CODE)) {
         throw new AgentTimedOutError(`${where} timed out${tail ? `: ${tail}` : ''}`);

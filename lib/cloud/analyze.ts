@@ -3,14 +3,18 @@
  * the hosts' clock error bounds come from the chrony readings the agent scripts upload
  * (`clock/<role>.json`, read by the analysis itself, lib/analysis/hosts.ts).
  */
+import { analyzeReceivers, type ReceiverName } from '../analysis/receivers';
 import { analyzeRun, REPORT_FILES } from '../analysis/run';
-import { historyRecordFromReport, recordRun, type HistoryRecord } from '../history';
+import { historyRecordFromReport, recordReceivers, recordRun, type HistoryRecord } from '../history';
 import type { Report } from '../report';
 import { addConnectionsToRunFile } from '../run-connections';
 import { PATHS, type PathName } from '../samples';
 import type { ResultsStore } from '../store';
 import type { AnalyzeResult, RunEvent } from './contract';
 import { AnalysisFailedError } from './errors';
+import { estimateCost, loadPriceTable, relayedBytes, usageOfRun } from './cost';
+import { checkRunFile, RUN_FILE } from '../run-file';
+import { readText } from '../store';
 import type { RunPlan } from './run';
 
 export interface AnalyzeDeps {
@@ -39,6 +43,44 @@ async function recordHistory(run: RunPlan, report: Report, deps: AnalyzeDeps): P
   }
 }
 
+/**
+ * One history record per receiver of a multi-receiver run, and each receiver's metrics (the
+ * `Receiver` dimension, lib/metrics-emf.ts). Logged, not raised, as for one receiver.
+ */
+async function recordReceiversHistory(
+  run: RunPlan,
+  names: readonly ReceiverName[],
+  results: Record<string, { report: Report } | null>,
+  deps: AnalyzeDeps,
+): Promise<void> {
+  const log = deps.log ?? (() => undefined);
+  try {
+    const receivers = names.map((n) => {
+      const { name, region } = typeof n === 'string' ? { name: n, region: null } : n;
+      return { name, region: region ?? null, report: results[name]?.report ?? null };
+    });
+    const { records } = await recordReceivers(deps.store, run.prefix, receivers, { log });
+    for (const { record } of records) deps.metrics?.(record);
+  } catch (error) {
+    log(`history: could not record run ${run.runId}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The receivers of a multi-receiver run that were measured: the plan's, less those run.json says
+ * were dropped (`regionFailure: "continue"`, written by ProvisionDescribeSites).
+ */
+async function measuredReceivers(store: ResultsStore, run: RunPlan): Promise<ReceiverName[]> {
+  const text = await readText(store, `${run.prefix}${RUN_FILE}`);
+  const stored = text === null ? null : checkRunFile(JSON.parse(text) as unknown).run;
+  const dropped = new Set(
+    (stored?.receivers ?? []).filter((r) => r.dropped !== undefined).map((r) => r.name),
+  );
+  return (run.receivers ?? [])
+    .filter(({ name }) => !dropped.has(name))
+    .map(({ name, region }) => ({ name, region }));
+}
+
 /** AnalyzeResults: writes the summaries and the report under the run's prefix. */
 export async function analyzeResults({ run }: RunEvent, deps: AnalyzeDeps): Promise<AnalyzeResult> {
   let verdict: string;
@@ -47,13 +89,32 @@ export async function analyzeResults({ run }: RunEvent, deps: AnalyzeDeps): Prom
   await addConnectionsToRunFile(deps.store, run.prefix).catch((error: unknown) =>
     deps.log?.(`run.json: could not add the agents' connections: ${(error as Error).message}`),
   );
+  const options = { paths: pathsOf(run), ...(deps.log !== undefined ? { log: deps.log } : {}) };
   try {
-    const result = await analyzeRun(deps.store, run.prefix, {
-      paths: pathsOf(run),
-      ...(deps.log !== undefined ? { log: deps.log } : {}),
-    });
-    verdict = result.report.verdict;
-    await recordHistory(run, result.report, deps);
+    // The run's cost estimate (lib/cloud/cost.ts), priced when the report is built, so that the
+    // analysis' own time is in it: every site and every receiver's relayed bytes.
+    const analysisStarted = Date.now();
+    const bytes = await relayedBytes(deps.store, run.prefix);
+    const cost = () =>
+      estimateCost(
+        usageOfRun(run, {
+          now: new Date(),
+          relayedBytes: bytes,
+          analysisSeconds: (Date.now() - analysisStarted) / 1000,
+        }),
+        loadPriceTable(),
+      );
+    if (run.receivers === undefined) {
+      const result = await analyzeRun(deps.store, run.prefix, { ...options, cost });
+      verdict = result.report.verdict;
+      await recordHistory(run, result.report, deps);
+    } else {
+      // Each receiver under receivers/<name>/, then the matrix at the run's prefix.
+      const names = await measuredReceivers(deps.store, run);
+      const result = await analyzeReceivers(deps.store, run.prefix, names, { ...options, cost });
+      verdict = result.matrix.overall;
+      await recordReceiversHistory(run, names, result.receivers, deps);
+    }
   } catch (error) {
     throw new AnalysisFailedError(
       `analysis of ${deps.store.describe(run.prefix)} failed: ${(error as Error).message}`,

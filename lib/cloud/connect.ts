@@ -1,12 +1,12 @@
 /**
  * Connect: the backbone between the sites. Inter-region VPC peering needs a stack on each side (a
  * stack is regional): the requester in the forwarder's region creates the connection and its route,
- * then the accepter in the receiver's region adds the route back. Each call advances one step, so
+ * then the accepter in the receiver's region adds the route back — one such pair per receiver. Each call advances one step, so
  * the ASL polls this Task until it reports `connected`.
  */
 import peeringTemplate from '../../cloudformation/peering.json';
 import type { ConnectSitesResult, SiteReady, SitesEvent } from './contract';
-import { runTags } from './run';
+import { receiversOf, runTags, type PeeringPlan, type RunPlan } from './run';
 import { createStack, describeStack, failStack, type StackView } from './stacks';
 import type { StackDeps } from './sites';
 
@@ -18,13 +18,36 @@ function siteOf(sites: SiteReady[], role: SiteReady['role']): SiteReady {
   return site;
 }
 
-/** ConnectSites: creates the requester stack, then the accepter stack; connected when both are complete. */
+/**
+ * ConnectSites: for each receiver still in the run (all at once), creates the requester stack, then
+ * the accepter stack; connected when every pair is complete. A receiver region dropped at
+ * provisioning is not in `sites` and gets no peering.
+ */
 export async function connectSites({ run, sites }: SitesEvent, deps: StackDeps): Promise<ConnectSitesResult> {
-  if (run.peering === null) return { connected: true, peeringConnectionId: null };
-  const forwarder = siteOf(sites, 'forwarder');
-  const receiver = siteOf(sites, 'receiver');
-  const { requester, accepter } = run.peering;
+  const forwarder = run.backbone ? siteOf(sites, 'forwarder') : undefined;
+  const pairs = receiversOf(run).flatMap(({ region, peering }) => {
+    const receiver = sites.find((s) => s.role === 'receiver' && s.region === region);
+    return peering === null || receiver === undefined ? [] : [{ peering, receiver }];
+  });
+  if (forwarder === undefined || pairs.length === 0) return { connected: true, peeringConnectionId: null };
+  const steps = await Promise.all(
+    pairs.map(({ peering, receiver }) => connectPair(run, peering, forwarder, receiver, deps)),
+  );
+  return {
+    connected: steps.every((step) => step.connected),
+    // The first pair's: what a one-receiver run always reported.
+    peeringConnectionId: (steps[0] as ConnectSitesResult).peeringConnectionId,
+  };
+}
 
+/** One step of peering the forwarder with one receiver. */
+async function connectPair(
+  run: RunPlan,
+  { requester, accepter }: PeeringPlan,
+  forwarder: SiteReady,
+  receiver: SiteReady,
+  deps: StackDeps,
+): Promise<ConnectSitesResult> {
   const requesterClient = deps.cloudFormation(requester.region);
   const requesterView = await describeStack(requesterClient, requester.stackName);
   if (requesterView.phase === 'gone') {

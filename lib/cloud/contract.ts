@@ -43,8 +43,16 @@ export type SitesEvent = z.infer<typeof sitesEventSchema>;
 export const startAgentEventSchema = sitesEventSchema.extend({ role: z.enum(SITE_ROLES) }).strict();
 export type StartAgentEvent = z.infer<typeof startAgentEventSchema>;
 
-export const agentCommandSchema = z
+const oneAgentCommandSchema = z
   .object({ role: z.enum(SITE_ROLES), region: z.string(), instanceId: z.string(), commandId: z.string() })
+  .strict();
+
+/**
+ * A started agent. RunReceiver starts every receiver of the run: its result is the first one's
+ * command, and `receivers` lists all of them (the first included), which RunPollAgents polls.
+ */
+export const agentCommandSchema = oneAgentCommandSchema
+  .extend({ receivers: z.array(oneAgentCommandSchema).optional() })
   .strict();
 export type AgentCommand = z.infer<typeof agentCommandSchema>;
 
@@ -64,7 +72,15 @@ export interface ProvisionSitesResult {
 }
 
 /** Ready when every site stack is complete; only then do the sites carry their outputs. */
-export type DescribeSitesResult = { ready: false; sites: SiteStatus[] } | { ready: true; sites: SiteReady[] };
+export type DescribeSitesResult =
+  | { ready: false; sites: SiteStatus[] }
+  | {
+      ready: true;
+      /** The sites the run goes on with (a dropped receiver region is not among them). */
+      sites: SiteReady[];
+      /** Receiver regions left out (`regionFailure: "continue"`), also recorded in run.json. */
+      dropped?: Array<{ region: string; cause: string }>;
+    };
 
 export interface ConnectSitesResult {
   connected: boolean;

@@ -18,9 +18,20 @@ export const REFERENCE_EXPERIMENT = {
   label: '',
   exchangeUrl: BINANCE_WS_BASE,
   control: true,
+  record: true,
 } as const;
 
 const REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+/**
+ * At most this many receiver regions per run. The bound is the forwarder's, not AWS's (peerings per
+ * VPC and instances per region are far from their default quotas at 5): its one instance sends
+ * every event once per receiver over the relay, so its CPU, its outbound bandwidth and the
+ * inter-region transfer bill grow with each receiver; 5 covers the usual trading hubs (Frankfurt,
+ * London, Virginia, Singapore, Tokyo) and keeps one forwarder's fan-out well within a c7i.large.
+ */
+export const MAX_RECEIVER_REGIONS = 5;
+/** What a failed receiver region does to a multi-receiver run (see `regionFailure`). */
+export const REGION_FAILURE = ['fail', 'continue'] as const;
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 /** An AZ ID such as `apne1-az4` (a subset of what cloudformation/site.json's parameter allows). */
 export const AZ_ID_RE = /^[a-z]+[0-9]+-az[0-9]+$/;
@@ -50,6 +61,9 @@ const azIdsSchema = z
       .refine((ids) => new Set(ids).size === ids.length, 'an AZ ID is listed twice'),
   );
 
+const regionSchema = (example: string) =>
+  z.string().regex(REGION_RE, `expected an AWS region such as ${example}`);
+
 /** The validated experiment (what a RunPlan carries); parsing it again is idempotent. */
 export const experimentSchema = z
   .object({
@@ -67,18 +81,36 @@ export const experimentSchema = z
       .string()
       .regex(REGION_RE, 'expected an AWS region such as ap-northeast-1')
       .default(REFERENCE_EXPERIMENT.forwarderRegion),
-    receiverRegion: z
-      .string()
-      .regex(REGION_RE, 'expected an AWS region such as eu-central-1')
-      .default(REFERENCE_EXPERIMENT.receiverRegion),
+    /** The receiver's region; with `receiverRegions`, the first of them. */
+    receiverRegion: regionSchema('eu-central-1').default(REFERENCE_EXPERIMENT.receiverRegion),
+    /**
+     * Several receivers, one per region, all relayed to by the one forwarder (absent = one receiver
+     * in `receiverRegion`). A list of one is the same as `receiverRegion`.
+     */
+    receiverRegions: z
+      .array(regionSchema('eu-central-1'))
+      .min(1)
+      .max(MAX_RECEIVER_REGIONS, `at most ${MAX_RECEIVER_REGIONS} receiver regions`)
+      .refine((regions) => new Set(regions).size === regions.length, 'a region is listed twice')
+      .optional(),
+    /**
+     * A receiver region whose site or peering fails: `fail` ends the run (everything torn down);
+     * `continue` drops that region, measures the others and marks the run degraded. Absent =
+     * `fail` (left out rather than filled in, so that `{}`'s input.json is what it always was).
+     */
+    regionFailure: z.enum(REGION_FAILURE).optional(),
     instanceType: z
       .string()
       .regex(INSTANCE_TYPE_RE, 'expected an EC2 instance type such as c7i.large')
       .default(REFERENCE_EXPERIMENT.instanceType),
     /** The forwarder's zone by AZ ID (or a list to sweep); absent = the first that offers the type. */
     forwarderAzId: azIdsSchema.optional(),
-    /** The receiver's zone by AZ ID (or a list to sweep); absent = the first that offers the type. */
-    receiverAzId: azIdsSchema.optional(),
+    /**
+     * The receiver's zone by AZ ID (or a list to sweep); absent = the first that offers the type.
+     * With several receiver regions: a map `{ "<region>": <AZ ID or list> }`, regions left out
+     * choosing automatically (an AZ ID belongs to one region, so a bare one would be ambiguous).
+     */
+    receiverAzId: z.union([azIdsSchema, z.record(regionSchema('eu-central-1'), azIdsSchema)]).optional(),
     label: z
       .string()
       .max(64)
@@ -95,6 +127,12 @@ export const experimentSchema = z
      * backbone mode (no baseline to compare it with).
      */
     control: z.boolean().default(REFERENCE_EXPERIMENT.control),
+    /**
+     * Record the receiver's direct exchange connection as `capture/baseline.jsonl.gz` under the
+     * run's prefix, which `feedpath run --replay s3://…` plays back on a laptop (on by default: the
+     * real market of every cloud run can be rerun). Ignored in backbone mode.
+     */
+    record: z.boolean().default(REFERENCE_EXPERIMENT.record),
     /** The practical-significance threshold (lib/analysis/practical.ts); absent = the analysis's default. */
     ...practicalInputFields,
   })
@@ -113,9 +151,34 @@ export function parseExperimentInput(value: unknown, allowedRegions: readonly st
   const result = executionInputSchema.safeParse(raw);
   if (!result.success) throw new InvalidInputError(`invalid input: ${describeIssues(result.error)}`);
   const { Comment: _comment, ...input } = result.data;
-  const regions: Array<['forwarderRegion' | 'receiverRegion', string]> = [
-    ['receiverRegion', input.receiverRegion],
-  ];
+  const given = raw as Record<string, unknown>;
+  if (input.receiverRegions !== undefined) {
+    // Both fields agree in the input.json a run stores, so that file can start a run again.
+    if (given.receiverRegion !== undefined && given.receiverRegion !== input.receiverRegions[0]) {
+      throw new InvalidInputError(
+        'invalid input: receiverRegion: give either receiverRegion or receiverRegions, not both',
+      );
+    }
+    input.receiverRegion = input.receiverRegions[0] as string;
+  }
+  const receiverRegions = receiverRegionsOf(input);
+  const azIds = input.receiverAzId;
+  if (azIds !== undefined && !Array.isArray(azIds)) {
+    const stray = Object.keys(azIds).filter((region) => !receiverRegions.includes(region));
+    if (stray.length > 0) {
+      throw new InvalidInputError(
+        `invalid input: receiverAzId: ${stray.join(', ')} is not a receiver region (${receiverRegions.join(', ')})`,
+      );
+    }
+  } else if (azIds !== undefined && receiverRegions.length > 1) {
+    throw new InvalidInputError(
+      'invalid input: receiverAzId: with several receiver regions, give a map { "<region>": "<AZ ID>" }',
+    );
+  }
+  const regions: Array<['forwarderRegion' | 'receiverRegion' | 'receiverRegions', string]> =
+    input.receiverRegions === undefined
+      ? [['receiverRegion', input.receiverRegion]]
+      : input.receiverRegions.map((region) => ['receiverRegions', region]);
   if (input.mode !== 'baseline') regions.push(['forwarderRegion', input.forwarderRegion]);
   if (input.mode === 'baseline' && input.forwarderAzId !== undefined) {
     throw new InvalidInputError('invalid input: forwarderAzId: a baseline run has no forwarder');
@@ -129,4 +192,18 @@ export function parseExperimentInput(value: unknown, allowedRegions: readonly st
     }
   }
   return input;
+}
+
+/** The run's receiver regions, in the input's order (one unless `receiverRegions` lists more). */
+export function receiverRegionsOf(
+  input: Pick<ExperimentInput, 'receiverRegion' | 'receiverRegions'>,
+): string[] {
+  return input.receiverRegions ?? [input.receiverRegion];
+}
+
+/** The AZ IDs pinned for the receiver in `region` (undefined = automatic). */
+export function receiverAzIdsFor(input: ExperimentInput, region: string): string[] | undefined {
+  const azIds = input.receiverAzId;
+  if (azIds === undefined || Array.isArray(azIds)) return azIds;
+  return azIds[region];
 }

@@ -5,8 +5,16 @@
  * ProvisionDescribeSites rather than the analysis, so that a run that fails later still says where
  * it ran.
  */
-import { checkRunFile, formatRunFile, RUN_FILE, type RunFile, type SitePlacement } from '../run-file';
+import {
+  checkRunFile,
+  formatRunFile,
+  mergeCauses,
+  RUN_FILE,
+  type RunFile,
+  type SitePlacement,
+} from '../run-file';
 import { readText, type ResultsStore } from '../store';
+import type { DroppedReceiver } from './regions';
 import type { RunPlan, SiteRole } from './run';
 
 export interface PlacedSite extends SitePlacement {
@@ -18,14 +26,32 @@ export async function recordPlacement(
   store: ResultsStore,
   run: RunPlan,
   sites: readonly PlacedSite[],
+  dropped: readonly DroppedReceiver[] = [],
 ): Promise<void> {
   const key = `${run.prefix}${RUN_FILE}`;
   const text = await readText(store, key);
   // run.json is PrepareRun's; should it be gone or damaged, the plan itself is what it held.
   const stored: RunFile | null = text === null ? null : safeRunFile(text);
   const placement: NonNullable<RunFile['placement']> = {};
-  for (const { role, ...site } of sites) placement[role] = site;
-  await store.write(key, formatRunFile({ ...(stored ?? run), placement }), 'application/json');
+  // The first receiver's placement is `receiver` (what a one-receiver reader looks for).
+  for (const { role, ...site } of [...sites].reverse()) placement[role] = site;
+  const extra: Partial<RunFile> = {};
+  if (run.receivers !== undefined) {
+    placement.receivers = Object.fromEntries(
+      sites.filter((s) => s.role === 'receiver').map(({ role: _role, ...site }) => [site.region, site]),
+    );
+    // The plan's receivers as they were (a teardown-only execution reads its peerings back).
+    extra.receivers = run.receivers.map((receiver) => {
+      const drop = dropped.find((d) => d.region === receiver.region);
+      return { ...receiver, ...(drop !== undefined ? { dropped: drop.cause } : {}) };
+    });
+    const at = new Date().toISOString();
+    extra.causes = mergeCauses(
+      stored?.causes ?? [],
+      dropped.map((d) => ({ what: `receiver ${d.region}`, at, detail: `region dropped: ${d.cause}` })),
+    );
+  }
+  await store.write(key, formatRunFile({ ...(stored ?? run), placement, ...extra }), 'application/json');
 }
 
 function safeRunFile(text: string): RunFile | null {

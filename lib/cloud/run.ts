@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { experimentSchema, type ExperimentInput } from './input';
+import { experimentSchema, MAX_RECEIVER_REGIONS, receiverRegionsOf, type ExperimentInput } from './input';
 import { expirySeconds } from './limits';
 
 export const SITE_ROLES = ['receiver', 'forwarder'] as const;
@@ -13,6 +13,18 @@ export type SiteRole = (typeof SITE_ROLES)[number];
 
 /** Non-overlapping VPC ranges, so the two sites can be peered (also within one region). */
 export const SITE_CIDRS: Record<SiteRole, string> = { receiver: '10.10.0.0/16', forwarder: '10.20.0.0/16' };
+
+/**
+ * The VPC range of the receiver at `index` in the run's receiver regions: 10.10/16 for the first
+ * (a one-receiver run's, unchanged), then 10.11/16, 10.12/16 … — by position, so every range of a
+ * run differs from the others and from the forwarder's 10.20/16 (the cap keeps the index below 10).
+ */
+export function receiverCidr(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_RECEIVER_REGIONS) {
+    throw new RangeError(`no receiver VPC range for index ${index}`);
+  }
+  return `10.${10 + index}.0.0/16`;
+}
 /** The receiver's port for the forwarder's relay; open only to the forwarder VPC's range. */
 export const BACKBONE_PORT = 9100;
 
@@ -35,6 +47,22 @@ export const sitePlanSchema = stackRefSchema
   .strict();
 export type SitePlan = z.infer<typeof sitePlanSchema>;
 
+/** One peering: the requester stack (forwarder's region) and the accepter's routes (receiver's region). */
+export const peeringPlanSchema = z.object({ requester: stackRefSchema, accepter: stackRefSchema }).strict();
+export type PeeringPlan = z.infer<typeof peeringPlanSchema>;
+
+/**
+ * One receiver of a multi-receiver run: its name (its region: the folder `receivers/<name>/` of
+ * the run's prefix holds its files) and its own peering with the forwarder (null in baseline mode).
+ * Not strict: run.json (whose plan a teardown-only execution reads back) may say more of it.
+ */
+export const receiverPlanSchema = z.object({
+  name: z.string().min(1),
+  region: z.string().min(1),
+  peering: peeringPlanSchema.nullable(),
+});
+export type ReceiverPlan = z.infer<typeof receiverPlanSchema>;
+
 export const runPlanSchema = z
   .object({
     /** `20261122-020231-k3f9`: sorts by start time; the suffix comes from the execution id. */
@@ -50,10 +78,18 @@ export const runPlanSchema = z
     input: experimentSchema,
     /** False in baseline mode: no forwarder site, no peering, no forwarder agent. */
     backbone: z.boolean(),
-    /** The receiver first, then the forwarder when there is a backbone. */
-    sites: z.array(sitePlanSchema).min(1).max(2),
-    /** Peering stacks, deleted before the sites: requester (forwarder region) and accepter routes. */
-    peering: z.object({ requester: stackRefSchema, accepter: stackRefSchema }).strict().nullable(),
+    /** The receiver(s) first, in the input's order, then the forwarder when there is a backbone. */
+    sites: z
+      .array(sitePlanSchema)
+      .min(1)
+      .max(MAX_RECEIVER_REGIONS + 1),
+    /**
+     * A one-receiver run's peering stacks, deleted before the sites: requester (forwarder region)
+     * and accepter routes. Null in baseline mode, and in a multi-receiver run (see `receivers`).
+     */
+    peering: peeringPlanSchema.nullable(),
+    /** Multi-receiver runs only (absent with one receiver, whose plan is as it always was). */
+    receivers: z.array(receiverPlanSchema).min(2).max(MAX_RECEIVER_REGIONS).optional(),
     backbonePort: z.number().int(),
   })
   .strict();
@@ -102,15 +138,36 @@ export function planRun(input: ExperimentInput, deployment: Deployment, executio
   const runId = runIdFor(execution);
   const started = new Date(execution.startTime);
   const backbone = input.mode !== 'baseline';
-  const site = (role: SiteRole, region: string): SitePlan => ({
-    role,
+  const regions = receiverRegionsOf(input);
+  const several = regions.length > 1;
+  // With several receivers, each stack name carries its region (names are unique per run and say
+  // where a stack is); one receiver keeps the names it always had.
+  const part = (base: string, region: string): string => (several ? `${base}-${region}` : base);
+  const name = (base: string, region: string): string =>
+    stackName(deployment.stage, runId, part(base, region));
+  const sites: SitePlan[] = regions.map((region, index) => ({
+    role: 'receiver',
     region,
-    stackName: stackName(deployment.stage, runId, role),
-    cidr: SITE_CIDRS[role],
+    stackName: name('receiver', region),
+    cidr: receiverCidr(index),
     instanceType: input.instanceType,
-  });
-  const sites = [site('receiver', input.receiverRegion)];
-  if (backbone) sites.push(site('forwarder', input.forwarderRegion));
+  }));
+  if (backbone) {
+    sites.push({
+      role: 'forwarder',
+      region: input.forwarderRegion,
+      stackName: stackName(deployment.stage, runId, 'forwarder'),
+      cidr: SITE_CIDRS.forwarder,
+      instanceType: input.instanceType,
+    });
+  }
+  const peeringFor = (region: string): PeeringPlan | null =>
+    backbone
+      ? {
+          requester: { region: input.forwarderRegion, stackName: name('peering', region) },
+          accepter: { region, stackName: name('peering-routes', region) },
+        }
+      : null;
   return {
     runId,
     stage: deployment.stage,
@@ -122,20 +179,27 @@ export function planRun(input: ExperimentInput, deployment: Deployment, executio
     input,
     backbone,
     sites,
-    peering: backbone
-      ? {
-          requester: {
-            region: input.forwarderRegion,
-            stackName: stackName(deployment.stage, runId, 'peering'),
-          },
-          accepter: {
-            region: input.receiverRegion,
-            stackName: stackName(deployment.stage, runId, 'peering-routes'),
-          },
-        }
-      : null,
+    peering: several ? null : peeringFor(input.receiverRegion),
+    ...(several
+      ? { receivers: regions.map((region) => ({ name: region, region, peering: peeringFor(region) })) }
+      : {}),
     backbonePort: BACKBONE_PORT,
   };
+}
+
+/** Every receiver of the run with its peering: the one of a one-receiver run is named by its region too. */
+export function receiversOf(run: Pick<RunPlan, 'receivers' | 'sites' | 'peering'>): ReceiverPlan[] {
+  if (run.receivers !== undefined) return run.receivers;
+  const site = run.sites.find((s) => s.role === 'receiver') as SitePlan;
+  return [{ name: site.region, region: site.region, peering: run.peering }];
+}
+
+/** Where a receiver's files go: `receivers/<name>/` of the run's prefix with several receivers, the prefix itself with one. */
+export function receiverPrefix(run: Pick<RunPlan, 'prefix' | 'receivers'>, region: string): string {
+  if (run.receivers === undefined) return run.prefix;
+  const receiver = run.receivers.find((r) => r.region === region);
+  if (receiver === undefined) throw new Error(`no receiver in ${region} in this run`);
+  return `${run.prefix}receivers/${receiver.name}/`;
 }
 
 /** The tags of every stack of the run (CloudFormation copies them onto the stack's resources). */
@@ -156,9 +220,10 @@ export function runPrefixFor(runId: string, startTime: string): string {
   return `runs/${new Date(startTime).toISOString().slice(0, 10).replaceAll('-', '/')}/${runId}/`;
 }
 
-export function teardownLayers(run: Pick<RunPlan, 'sites' | 'peering'>): StackRef[][] {
+export function teardownLayers(run: Pick<RunPlan, 'sites' | 'peering' | 'receivers'>): StackRef[][] {
   const layers: StackRef[][] = [];
-  if (run.peering !== null) layers.push([run.peering.accepter, run.peering.requester]);
+  const peerings = receiversOf(run).flatMap((r) => (r.peering === null ? [] : [r.peering]));
+  if (peerings.length > 0) layers.push(peerings.flatMap((p) => [p.accepter, p.requester]));
   layers.push(run.sites.map(({ region, stackName: name }) => ({ region, stackName: name })));
   return layers;
 }

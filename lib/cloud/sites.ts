@@ -9,6 +9,8 @@ import type { DescribeSitesResult, ProvisionSitesResult, SiteStatus } from './co
 import type { ResultsStore } from '../store';
 import { recordPlacement } from './placement';
 import { chooseZone, zoneName } from './zones';
+import { receiverAzIdsFor } from './input';
+import { droppedReceivers } from './regions';
 
 export const SITE_TEMPLATE_BODY = JSON.stringify(siteTemplate);
 
@@ -76,9 +78,10 @@ export async function provisionSites(
         region: site.region,
         instanceType: site.instanceType,
         field: `${site.role}AzId`,
-        pinned: site.role === 'receiver' ? run.input.receiverAzId : run.input.forwarderAzId,
+        pinned: site.role === 'receiver' ? receiverAzIdsFor(run.input, site.region) : run.input.forwarderAzId,
         runId: run.runId,
-        role: site.role,
+        // One receiver keeps drawing by its role alone (the same zone of a list as before).
+        role: site.role === 'receiver' && run.receivers !== undefined ? `receiver-${site.region}` : site.role,
       }),
     ),
   );
@@ -116,19 +119,33 @@ export interface DescribeDeps extends Pick<StackDeps, 'cloudFormation'> {
 
 /**
  * ProvisionDescribeSites: ready when every site stack is complete (then run.json records where each
- * site is); a failed stack throws StackFailed.
+ * site is); a failed stack throws StackFailed — unless it is a receiver's of a multi-receiver run
+ * with `regionFailure: "continue"` and another receiver is still standing: that region is dropped
+ * (left out of `sites`, so nothing later reaches it, its stack deleted by TeardownRun with the rest)
+ * and recorded in run.json. Each poll decides afresh from the stacks' states, so the Task keeps no
+ * memory between calls.
  */
 export async function describeSites(
   { run }: { run: RunPlan },
   deps: DescribeDeps,
 ): Promise<DescribeSitesResult> {
-  const views = await Promise.all(
+  const described = await Promise.all(
     run.sites.map(async (site) => {
       const client = deps.cloudFormation(site.region);
-      const view = await describeStack(client, site.stackName);
-      if (view.phase !== 'pending' && view.phase !== 'complete') await failStack(client, view, site.region);
-      return { site, view };
+      return { site, client, view: await describeStack(client, site.stackName) };
     }),
+  );
+  const failures = await Promise.all(
+    described
+      .filter(({ view }) => view.phase !== 'pending' && view.phase !== 'complete')
+      .map(async ({ site, client, view }) => ({
+        site,
+        error: await failStack(client, view, site.region).catch((error: unknown) => error as Error),
+      })),
+  );
+  const dropped = droppedReceivers(run, failures);
+  const views = described.filter(
+    ({ site }) => !dropped.some((d) => d.region === site.region && site.role === 'receiver'),
   );
   const statuses = views.map(({ site, view }) => ({
     role: site.role,
@@ -155,8 +172,8 @@ export async function describeSites(
       instanceType: (run.sites[index] as SitePlan).instanceType,
     })),
   );
-  await recordPlacement(deps.store, run, placed);
-  return { ready: true, sites };
+  await recordPlacement(deps.store, run, placed, dropped);
+  return { ready: true, sites, ...(dropped.length > 0 ? { dropped } : {}) };
 }
 
 function requiredOutput(outputs: Record<string, string>, key: string, stackName: string): string {

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { isTeardownOnly } from '../cloud/cleanup';
 import { runIdFor, runPrefixFor } from '../cloud/run';
+import { parseJsonObject } from '../json';
 import { readText, type ResultsStore } from '../store';
 import { historyKey } from './record';
 import { readReport, recordFailedRun, recordRun, type RecordRunOptions } from './record-run';
@@ -48,18 +49,6 @@ export interface ExecutionEndResult {
   /** recorded: a record was written; kept: the analysis had recorded it; ignored: not an end, or no report. */
   action: 'recorded' | 'kept' | 'ignored';
   key: string | null;
-}
-
-function parseObject(text: string | null | undefined): Record<string, unknown> | null {
-  if (text === null || text === undefined) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
 }
 
 function failureOf(detail: ExecutionStatusEvent['detail']): { error: string | null; cause: string } {
@@ -116,7 +105,7 @@ export async function recordExecutionEnd(
       startedAt: detail.startDate,
       endedAt: detail.stopDate ?? null,
       ...failureOf(detail),
-      input: parseObject(detail.input),
+      input: parseJsonObject(detail.input),
       now: options.now,
     },
     options,

@@ -2,15 +2,16 @@
  * What a run does after its analysis (the local `feedpath run`, the analyze Lambda): append its
  * record to the history and regenerate the trend report from every record.
  */
-import { REPORT_SCHEMA, type Report } from '../report';
+import { RECEIVERS_DIR, REPORT_SCHEMA, type Report } from '../report';
 import { readText, type ResultsStore } from '../store';
 import {
   failedHistoryRecord,
   historyRecordFromReport,
   type FailedRunInput,
   type HistoryRecord,
-  type Json,
+  type ReceiverOfRun,
 } from './record';
+import { parseJsonObject, type Json } from '../json';
 import { appendHistory, listHistoryKeys, readHistory, type SkippedRecord } from './store';
 import {
   buildTrend,
@@ -134,6 +135,45 @@ export async function recordRun(
   return record(store, entry, options);
 }
 
+export interface RecordReceiversResult {
+  /** One per receiver with a report, in the order given. */
+  records: { record: HistoryRecord; key: string }[];
+  trend: WriteTrendResult | null;
+}
+
+/**
+ * After a multi-receiver run's analysis (lib/analysis/receivers.ts): appends one record per
+ * receiver with a report (`history/…/<runId>@<receiver>.json`, its `receiver` field naming it), then
+ * regenerates the trend report once. A receiver without a report (its analysis failed) has no
+ * record: the matrix report names it. Throws FP_STORE_FAILED as recordRun does.
+ */
+export async function recordReceivers(
+  store: ResultsStore,
+  prefix: string,
+  receivers: readonly (ReceiverOfRun & { report: Report | null })[],
+  options: RecordRunOptions = {},
+): Promise<RecordReceiversResult> {
+  const base = withSlash(prefix);
+  const metadata = await readRunFiles(store, base);
+  const records: RecordReceiversResult['records'] = [];
+  for (const { report, ...receiver } of receivers) {
+    if (report === null) continue;
+    const entry = historyRecordFromReport(report, {
+      reportKey: `${base}${RECEIVERS_DIR}/${receiver.name}/report.html`,
+      metadata,
+      receiver,
+      now: options.now,
+    });
+    const key = await appendHistory(store, entry);
+    options.log?.(
+      `history: ${entry.run_id} receiver ${receiver.name} (${entry.status}) recorded in ${store.describe(key)}`,
+    );
+    records.push({ record: entry, key });
+  }
+  const trend = options.trend === false ? null : await writeTrend(store, options);
+  return { records, trend };
+}
+
 /**
  * After a run failed: appends a failed record with its cause and regenerates the trend report.
  * With `prefix`, the run's input.json and run.json (when there) say what it was, and a report.json
@@ -167,14 +207,7 @@ export async function recordFailedRun(
 }
 
 async function readObject(store: ResultsStore, key: string): Promise<Json | null> {
-  const text = await readText(store, key);
-  if (text === null) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
-  } catch {
-    return null;
-  }
+  return parseJsonObject(await readText(store, key));
 }
 
 /** The run's input.json and run.json under `prefix` (null when missing or not a JSON object). */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode, FeedpathError } from '../errors';
+import { jsonObject, type Json } from '../json';
 import type { Report } from '../report';
 import { PATHS } from '../samples';
 import { histogramSchema, type Histogram } from '../stats';
@@ -36,12 +37,23 @@ export const historyRecordSchema = z.object({
   forwarder_region: nullableString,
   receiver_region: nullableString,
   /**
+   * The receiver the record is about, in a run with several (one record per receiver, its files
+   * under `receivers/<name>/`): its region in the cloud, a word locally (`frankfurt`). Null for a
+   * run with one receiver and in records written before runs had several.
+   */
+  receiver: nullableString.default(null),
+  /**
    * Each site's zone by AZ ID (run.json `placement`) and the instance type; null for local runs, for
    * a run that failed before its sites were ready, and in records written before they were kept.
    */
   forwarder_az_id: nullableString.default(null),
   receiver_az_id: nullableString.default(null),
   instance_type: nullableString.default(null),
+  /**
+   * What the run cost, USD, estimated from what it used (report.json `cost.total_usd`,
+   * lib/cloud/cost.ts); null for local runs, failed runs and records written before it was kept.
+   */
+  cost_usd: nullableNumber.default(null),
   streams: z.array(z.string()),
   status: z.enum(['succeeded', 'failed']),
   /** The error's name (e.g. the workflow's `AgentFailed`) and its cause, for a failed run. */
@@ -90,6 +102,17 @@ export const historyRecordSchema = z.object({
   baseline_histogram: histogramSchema.nullable().default(null),
   backbone_histogram: histogramSchema.nullable().default(null),
   paired_delta_histogram: histogramSchema.nullable().default(null),
+  /**
+   * The market during the run (report.json `market`, lib/analysis/market.ts): events per second
+   * (median and max over its E seconds), the share of events in bursts (2+ events of a stream in
+   * one exchange ms), the largest burst's events, and the events per second from which a second
+   * is among the busiest 10%. Null without exchange event times and in records written before.
+   */
+  market_events_per_s_median: nullableNumber.default(null),
+  market_events_per_s_max: nullableNumber.default(null),
+  market_burst_share: nullableNumber.default(null),
+  market_largest_burst: nullableNumber.default(null),
+  market_busy_threshold_events_per_s: nullableNumber.default(null),
 });
 
 export type HistoryRecord = z.output<typeof historyRecordSchema>;
@@ -101,10 +124,17 @@ export function parseHistoryRecord(value: unknown): HistoryRecord {
 }
 
 /** `history/year=YYYY/month=MM/day=DD/<runId>.json`, dated by the run's start (UTC). */
-export function historyKey(record: Pick<HistoryRecord, 'run_id' | 'started_at'>): string {
+export function historyKey(
+  record: Pick<HistoryRecord, 'run_id' | 'started_at'> & { receiver?: string | null },
+): string {
   const day = new Date(record.started_at).toISOString();
-  const safeId = record.run_id.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `${HISTORY_PREFIX}year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/${safeId}.json`;
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');
+  // One record per receiver of a multi-receiver run: `<runId>@<receiver>.json` (`@` is in no safe id).
+  const name =
+    record.receiver === null || record.receiver === undefined
+      ? safe(record.run_id)
+      : `${safe(record.run_id)}@${safe(record.receiver)}`;
+  return `${HISTORY_PREFIX}year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/${name}.json`;
 }
 
 /** The record as one line of JSON (the JSON SerDe and JSON Lines both want one object per line). */
@@ -113,12 +143,6 @@ export function formatHistoryRecord(record: HistoryRecord): string {
 }
 
 // ——— from report.json ———
-
-export type Json = Record<string, unknown>;
-
-function objectAt(value: unknown): Json | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
-}
 
 function stringAt(...values: unknown[]): string | null {
   for (const v of values) if (typeof v === 'string' && v.trim() !== '') return v;
@@ -174,11 +198,11 @@ export interface RunFacts {
 
 /** Reads the facts from an input.json and a run.json (either may be null). */
 export function runFacts(input: Json | null, run: Json | null): RunFacts {
-  const runInput = objectAt(run?.input);
-  const regions = objectAt(run?.regions);
-  const placement = objectAt(run?.placement);
-  const forwarder = objectAt(placement?.forwarder);
-  const receiver = objectAt(placement?.receiver);
+  const runInput = jsonObject(run?.input);
+  const regions = jsonObject(run?.regions);
+  const placement = jsonObject(run?.placement);
+  const forwarder = jsonObject(placement?.forwarder);
+  const receiver = jsonObject(placement?.receiver);
   return {
     runId: stringAt(run?.runId, input?.runId),
     startedAt: isoAt(run?.startedAt, input?.startedAt),
@@ -249,7 +273,33 @@ export interface FromReportOptions {
    * run writes run.json after its analysis).
    */
   metadata?: { input: Json | null; run: Json | null };
+  /** One receiver of a multi-receiver run: the report is its own (`receivers/<name>/report.json`). */
+  receiver?: ReceiverOfRun;
   now?: () => Date;
+}
+
+/** A receiver of a multi-receiver run, by name, with its region when the caller knows it. */
+export interface ReceiverOfRun {
+  name: string;
+  region?: string | null;
+}
+
+/**
+ * A receiver's region and zone from run.json (`receivers`, `placement.receivers`), where the run's
+ * own `receiverRegion` and `placement.receiver` describe one receiver only.
+ */
+function receiverFacts(
+  run: Json | null,
+  receiver: ReceiverOfRun,
+): { region: string | null; azId: string | null } {
+  const listed = Array.isArray(run?.receivers)
+    ? run.receivers.map(jsonObject).find((r) => r?.name === receiver.name)
+    : undefined;
+  const placed = jsonObject(jsonObject(jsonObject(run?.placement)?.receivers)?.[receiver.name]);
+  return {
+    region: stringAt(receiver.region, listed?.region, placed?.region),
+    azId: stringAt(placed?.availabilityZoneId),
+  };
 }
 
 /** The history record of an analysed run, from its report.json. */
@@ -273,6 +323,10 @@ export function historyRecordFromReport(report: Report, options: FromReportOptio
   const b = report.summaries.backbone;
   const paired = report.comparison === 'paired' ? report.paired : null;
   const ci = paired?.median_delta_ci_ms ?? null;
+  const receiver =
+    options.receiver === undefined
+      ? null
+      : receiverFacts(options.metadata?.run ?? report.metadata.run, options.receiver);
   return {
     schema: HISTORY_SCHEMA,
     run_id: runId,
@@ -282,10 +336,12 @@ export function historyRecordFromReport(report: Report, options: FromReportOptio
     label: facts.label,
     mode: facts.mode,
     forwarder_region: facts.forwarderRegion,
-    receiver_region: facts.receiverRegion,
+    receiver_region: receiver === null ? facts.receiverRegion : receiver.region,
+    receiver: options.receiver?.name ?? null,
     forwarder_az_id: facts.forwarderAzId,
-    receiver_az_id: facts.receiverAzId,
+    receiver_az_id: receiver === null ? facts.receiverAzId : receiver.azId,
     instance_type: facts.instanceType,
+    cost_usd: finite(report.cost?.total_usd),
     streams: facts.streams,
     status: options.failure === undefined ? 'succeeded' : 'failed',
     error: options.failure?.error ?? null,
@@ -318,6 +374,11 @@ export function historyRecordFromReport(report: Report, options: FromReportOptio
     baseline_histogram: histogramAt(report.histograms?.baseline),
     backbone_histogram: histogramAt(report.histograms?.backbone),
     paired_delta_histogram: histogramAt(report.histograms?.paired_delta),
+    market_events_per_s_median: finite(report.market?.events_per_second?.median),
+    market_events_per_s_max: finite(report.market?.events_per_second?.max),
+    market_burst_share: finite(report.market?.burst_share),
+    market_largest_burst: finite(report.market?.largest_burst?.events),
+    market_busy_threshold_events_per_s: finite(report.market?.busy_threshold_events_per_s),
   };
 }
 
@@ -350,9 +411,11 @@ export function failedHistoryRecord(failure: FailedRunInput): HistoryRecord {
     mode: facts.mode,
     forwarder_region: facts.forwarderRegion,
     receiver_region: facts.receiverRegion,
+    receiver: null,
     forwarder_az_id: facts.forwarderAzId,
     receiver_az_id: facts.receiverAzId,
     instance_type: facts.instanceType,
+    cost_usd: null,
     streams: facts.streams,
     status: 'failed',
     error: failure.error ?? null,
@@ -385,5 +448,10 @@ export function failedHistoryRecord(failure: FailedRunInput): HistoryRecord {
     baseline_histogram: null,
     backbone_histogram: null,
     paired_delta_histogram: null,
+    market_events_per_s_median: null,
+    market_events_per_s_max: null,
+    market_burst_share: null,
+    market_largest_burst: null,
+    market_busy_threshold_events_per_s: null,
   };
 }

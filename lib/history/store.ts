@@ -89,12 +89,16 @@ export async function readHistory(store: ResultsStore, keys?: readonly string[])
       skipped.push({ key, location: store.describe(key), reason: parsed.reason });
       continue;
     }
-    const seen = byRun.get(parsed.record.run_id);
-    if (seen === undefined || seen.recorded_at <= parsed.record.recorded_at)
-      byRun.set(parsed.record.run_id, parsed.record);
+    // The latest record per run, and per receiver of a run with several.
+    const id = `${parsed.record.run_id}\u0000${parsed.record.receiver ?? ''}`;
+    const seen = byRun.get(id);
+    if (seen === undefined || seen.recorded_at <= parsed.record.recorded_at) byRun.set(id, parsed.record);
   }
   const records = [...byRun.values()].sort(
-    (a, b) => Date.parse(a.started_at) - Date.parse(b.started_at) || a.run_id.localeCompare(b.run_id),
+    (a, b) =>
+      Date.parse(a.started_at) - Date.parse(b.started_at) ||
+      a.run_id.localeCompare(b.run_id) ||
+      (a.receiver ?? '').localeCompare(b.receiver ?? ''),
   );
   return { records, keys: [...found], skipped };
 }

@@ -10,6 +10,7 @@ import type { HistogramPercentiles } from '../stats';
 import { mergedFigures, type MergedFigures, type MergedGroup } from './merged';
 import type { HistoryRecord } from './record';
 import type { HistoryRead, SkippedRecord } from './store';
+import { trendTimeAxis } from './time-axis';
 
 export const TREND_SCHEMA = 'feedpath.history-trend/1';
 /** Written at the root of the store (beside `runs/` in the bucket, beside the run folders locally). */
@@ -38,6 +39,21 @@ export interface TrendSummary {
   runs_without_histograms: number;
   /** The configurations in the history: `forwarder → receiver · streams`. */
   series: string[];
+  /**
+   * Per receiver of the multi-receiver runs (records with a `receiver`), the same counts: the
+   * question is asked per place. Empty when every run had one receiver.
+   */
+  by_receiver: ReceiverTrend[];
+}
+
+/** One receiver's paired runs over the history (receiverOf names it). */
+export interface ReceiverTrend {
+  receiver: string;
+  runs: number;
+  paired_runs: number;
+  backbone_faster_runs: number;
+  baseline_faster_runs: number;
+  no_significant_difference_runs: number;
 }
 
 export interface Trend {
@@ -67,30 +83,42 @@ function withoutHistograms(record: HistoryRecord): TrendRun {
   return run;
 }
 
-/** A run's configuration, which separates lines in the charts: regions and streams. */
+/**
+ * Where a record's receiver is: the region of a run with one receiver; the receiver's name in a run
+ * with several, with its region when the name is not the region (`frankfurt`, locally).
+ */
+export function receiverOf(record: Pick<TrendRun, 'receiver' | 'receiver_region'>): string {
+  const region = record.receiver_region;
+  if (record.receiver === null) return region ?? '?';
+  return region === null || region === record.receiver ? record.receiver : `${record.receiver} (${region})`;
+}
+
+/**
+ * A run's configuration, which separates lines in the charts and the merged histograms: regions
+ * (each receiver of a multi-receiver run its own) and streams.
+ */
 export function seriesOf(record: TrendRun): string {
   const streams = record.streams.length > 0 ? record.streams.join(',') : 'streams unknown';
-  return `${record.forwarder_region ?? '?'} → ${record.receiver_region ?? '?'} · ${streams}`;
+  return `${record.forwarder_region ?? '?'} → ${receiverOf(record)} · ${streams}`;
 }
 
 function day(iso: string): string {
   return iso.slice(0, 10);
 }
 
-function summarize(runs: HistoryRecord[], merged: MergedFigures): TrendSummary {
+/** How many of the records' paired runs the verdict called faster one way, the other, or neither. */
+function pairedCounts(
+  runs: readonly HistoryRecord[],
+): Pick<
+  TrendSummary,
+  'paired_runs' | 'backbone_faster_runs' | 'baseline_faster_runs' | 'no_significant_difference_runs'
+> {
   const paired = runs.filter((r) => r.paired_median_delta_ms !== null);
-  // The whole history's line: across configurations when there are several, else the one.
-  const all = merged.overall[merged.overall.length - 1];
   // A run counts for a path when the verdict called it faster: a practical difference (older records,
   // written before the practical rule: a significant one).
   const significant = (r: HistoryRecord) =>
     r.paired_practical === null ? r.paired_significant !== false : r.paired_practical;
   return {
-    runs: runs.length,
-    succeeded: runs.filter((r) => r.status === 'succeeded').length,
-    failed: runs.filter((r) => r.status === 'failed').length,
-    first_started_at: runs[0]?.started_at ?? null,
-    last_started_at: runs[runs.length - 1]?.started_at ?? null,
     paired_runs: paired.length,
     backbone_faster_runs: paired.filter((r) => (r.paired_median_delta_ms as number) < 0 && significant(r))
       .length,
@@ -98,9 +126,35 @@ function summarize(runs: HistoryRecord[], merged: MergedFigures): TrendSummary {
       .length,
     no_significant_difference_runs: paired.filter((r) => !significant(r) || r.paired_median_delta_ms === 0)
       .length,
+  };
+}
+
+function byReceiver(runs: readonly HistoryRecord[]): ReceiverTrend[] {
+  const groups = new Map<string, HistoryRecord[]>();
+  for (const r of runs) {
+    if (r.receiver === null) continue;
+    const name = receiverOf(r);
+    groups.set(name, [...(groups.get(name) ?? []), r]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([receiver, records]) => ({ receiver, runs: records.length, ...pairedCounts(records) }));
+}
+
+function summarize(runs: HistoryRecord[], merged: MergedFigures): TrendSummary {
+  // The whole history's line: across configurations when there are several, else the one.
+  const all = merged.overall[merged.overall.length - 1];
+  return {
+    runs: runs.length,
+    succeeded: runs.filter((r) => r.status === 'succeeded').length,
+    failed: runs.filter((r) => r.status === 'failed').length,
+    first_started_at: runs[0]?.started_at ?? null,
+    last_started_at: runs[runs.length - 1]?.started_at ?? null,
+    ...pairedCounts(runs),
     merged_delta_ms: all?.paired_delta ?? null,
     runs_without_histograms: merged.runs_without_histograms,
     series: [...new Set(runs.map(seriesOf))].sort(),
+    by_receiver: byReceiver(runs),
   };
 }
 
@@ -112,14 +166,24 @@ function headlineOf(summary: TrendSummary, runs: HistoryRecord[]): string {
       : day(summary.first_started_at) === day(summary.last_started_at)
         ? ` on ${day(summary.first_started_at)}`
         : ` from ${day(summary.first_started_at)} to ${day(summary.last_started_at)}`;
+  // A multi-receiver run has one record per receiver: the counts below are per record.
+  const distinct = new Set(runs.map((r) => r.run_id)).size;
+  const records =
+    distinct === summary.runs ? '' : `${summary.runs.toLocaleString('en-US')} records (one per receiver), `;
   const parts = [
-    `${summary.runs.toLocaleString('en-US')} run${summary.runs === 1 ? '' : 's'}${span} (${summary.succeeded} succeeded, ${summary.failed} failed).`,
+    `${distinct.toLocaleString('en-US')} run${distinct === 1 ? '' : 's'}${span} (${records}${summary.succeeded} succeeded, ${summary.failed} failed).`,
   ];
   if (summary.paired_runs > 0) {
     parts.push(
       `Backbone faster in ${summary.backbone_faster_runs} of ${summary.paired_runs} paired runs ` +
         `(baseline faster in ${summary.baseline_faster_runs}, no practical difference in ${summary.no_significant_difference_runs}).`,
     );
+  }
+  if (summary.by_receiver.length > 0) {
+    const each = summary.by_receiver
+      .filter((r) => r.paired_runs > 0)
+      .map((r) => `${r.receiver} ${r.backbone_faster_runs} of ${r.paired_runs}`);
+    if (each.length > 0) parts.push(`Backbone faster per receiver: ${each.join(', ')}.`);
   }
   const merged = summary.merged_delta_ms;
   const without = summary.runs_without_histograms;
@@ -168,13 +232,10 @@ export function formatHistoryJsonl(records: readonly HistoryRecord[]): string {
 const PATH_COLORS = { domain: ['baseline', 'backbone'], range: ['#d95f02', '#1b9e77'] };
 const WIDTH = 720;
 const HEIGHT = 240;
-const TIME_AXIS = {
-  field: 'time',
-  type: 'temporal' as const,
-  title: 'run start (UTC)',
-  scale: { type: 'utc' as const },
-  axis: { labelAngle: 0 },
-};
+/** The runs' time axis, labelled for their spacing (time-axis.ts). */
+function timeAxis(trend: Trend) {
+  return trendTimeAxis(trend.runs.map((r) => r.started_at));
+}
 
 /** Tell configurations apart only when a chart draws more than one (a one-entry legend is noise). */
 function seriesEncoding(values: readonly { series: unknown }[], channel: 'color' | 'strokeDash') {
@@ -208,7 +269,7 @@ function deltaChart(trend: Trend): TopLevelSpec | null {
       data: { values: withInterval },
       mark: { type: 'area', opacity: 0.25, color: '#7570b3' },
       encoding: {
-        x: TIME_AXIS,
+        x: timeAxis(trend),
         y: { field: 'low', type: 'quantitative', title: 'median delta (ms)' },
         y2: { field: 'high' },
         ...color,
@@ -220,7 +281,7 @@ function deltaChart(trend: Trend): TopLevelSpec | null {
       data: { values },
       mark: { type: 'line', color: '#7570b3', point: { size: 18 }, strokeWidth: 1.5 },
       encoding: {
-        x: TIME_AXIS,
+        x: timeAxis(trend),
         y: { field: 'delta', type: 'quantitative', title: 'median delta (ms)' },
         ...color,
       },
@@ -235,7 +296,7 @@ function deltaChart(trend: Trend): TopLevelSpec | null {
     layer.push({
       data: { values: failed },
       mark: { type: 'rule', color: '#d62728', opacity: 0.6 },
-      encoding: { x: TIME_AXIS },
+      encoding: { x: timeAxis(trend) },
     });
   }
   return {
@@ -272,7 +333,7 @@ function pathChart(
     data: { values },
     mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
     encoding: {
-      x: TIME_AXIS,
+      x: timeAxis(trend),
       y: { field: 'value', type: 'quantitative', title: `${statistic} latency (ms)`, scale: { zero: false } },
       color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
       detail: { field: 'series' },
@@ -301,12 +362,69 @@ function lossChart(trend: Trend): TopLevelSpec | null {
     data: { values },
     mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
     encoding: {
-      x: TIME_AXIS,
+      x: timeAxis(trend),
       y: { field: 'lost', type: 'quantitative', title: 'events lost' },
       color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
       detail: { field: 'series' },
       ...seriesEncoding(values, 'strokeDash'),
     },
+  };
+}
+
+/** The scatter of the runs' paired delta against market activity; drawn when some run has both. */
+export const MARKET_TREND_CHART_ID = 'delta-vs-market';
+
+/**
+ * Each run's paired median delta (with its interval) against the market's median events per second
+ * during it: does the advantage hold when the market is busy? Log scale: quiet and busy runs differ
+ * by orders of magnitude.
+ */
+function marketChart(trend: Trend): TopLevelSpec | null {
+  const values = trend.runs
+    .filter((r) => r.paired_median_delta_ms !== null && (r.market_events_per_s_median ?? 0) > 0)
+    .map((r) => ({
+      activity: r.market_events_per_s_median,
+      delta: r.paired_median_delta_ms,
+      low: r.paired_delta_ci_low_ms ?? r.paired_median_delta_ms,
+      high: r.paired_delta_ci_high_ms ?? r.paired_median_delta_ms,
+      burst: r.market_largest_burst,
+      series: seriesOf(r),
+    }));
+  if (values.length === 0) return null;
+  const x = {
+    field: 'activity',
+    type: 'quantitative' as const,
+    title: 'market: median events per second during the run',
+    scale: { type: 'log' as const },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    width: WIDTH,
+    height: HEIGHT,
+    title: {
+      text: 'Paired median delta against market activity (one point per run)',
+      subtitle: "bar: the run's 95% CI; below 0: backbone first",
+    },
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'rule', color: '#7570b3', opacity: 0.5 },
+        encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 40, color: '#7570b3' },
+        encoding: {
+          x,
+          y: { field: 'delta', type: 'quantitative', title: 'median delta (ms)' },
+          ...seriesEncoding(values, 'color'),
+        },
+      },
+      {
+        data: { values: [{ zero: 0 }] },
+        mark: { type: 'rule', color: '#333', strokeDash: [4, 3] },
+        encoding: { y: { field: 'zero', type: 'quantitative' } },
+      },
+    ],
   };
 }
 
@@ -330,6 +448,7 @@ export async function renderTrendCharts(trend: Trend): Promise<Chart[]> {
       pathChart(trend, 'p99', 'p99 latency per run (exchange E → receiver)', 'one-way, over every sample'),
     ],
     ['loss-trend', 'Events lost per path over time', lossChart(trend)],
+    [MARKET_TREND_CHART_ID, 'Paired median delta against market activity', marketChart(trend)],
   ];
   const charts: Chart[] = [];
   for (const [id, title, spec] of specs) {
@@ -395,7 +514,7 @@ function runRow(r: TrendRun): string {
     td(r.label ?? '', 't'),
     status,
     td(r.mode ?? '–', 't'),
-    td(`${r.forwarder_region ?? '?'} → ${r.receiver_region ?? '?'}`, 't'),
+    td(`${r.forwarder_region ?? '?'} → ${receiverOf(r)}`, 't'),
     td(r.streams.join(', '), 't'),
     td(deltaCell(r)),
     td(percent(r.backbone_first_share)),

@@ -25,6 +25,8 @@ export interface ChartData {
   latency: Partial<Record<PathName, QuantileSeries>>;
   timeSeries: Partial<Record<PathName, TimePoint[]>>;
   delta: QuantileSeries | null;
+  /** The Unix second TimePoint `t` is counted from (the analysis's ArrivalEpoch), to place the market on the same axis. */
+  epochSecond?: number | undefined;
 }
 
 /** Every chart a full paired report has, in page order (tests check each one is drawn). */
@@ -136,6 +138,84 @@ function latencyCdf(data: ChartData): TopLevelSpec | null {
   };
 }
 
+/** Bursts marked on the market panel: the seconds holding the largest ones. */
+const BURSTS_MARKED = 10;
+
+/**
+ * The market panel under latency over time: events per second (all streams) as bars, the seconds
+ * with the largest bursts marked with their size. `origin` is the latency chart's 0 in Unix seconds.
+ */
+function marketPanel(report: Report, origin: number): Record<string, unknown> | null {
+  const market = report.market;
+  if (!market || market.per_second.length === 0) return null;
+  const bucket = market.bucket_seconds;
+  // A replay's seconds are the capture's: drawn `speed` times shorter, from its first event at 0.
+  const replay = market.replay;
+  const first = market.per_second[0]?.second ?? 0;
+  const place = (second: number): number =>
+    replay === null ? second - origin : (second - first) / replay.speed;
+  const width = replay === null ? bucket : bucket / replay.speed;
+  const bySecond = new Map<number, { events: number; burst: number }>();
+  for (const row of market.per_second) {
+    const entry = bySecond.get(row.second) ?? { events: 0, burst: 0 };
+    entry.events += row.events;
+    entry.burst = Math.max(entry.burst, row.largest_burst);
+    bySecond.set(row.second, entry);
+  }
+  const bars = [...bySecond.entries()].map(([second, e]) => ({
+    start: place(second),
+    end: place(second) + width,
+    events: e.events / bucket,
+    burst: e.burst,
+  }));
+  const marked = bars
+    .filter((b) => b.burst >= 2)
+    .sort((a, b) => b.burst - a.burst)
+    .slice(0, BURSTS_MARKED)
+    .map((b) => ({ t: (b.start + b.end) / 2, events: b.events, label: `${b.burst}` }));
+  return {
+    width: WIDTH,
+    height: 120,
+    title: {
+      text: 'Market activity (exchange event time)',
+      subtitle: `events per second${bucket > 1 ? ` (mean over ${bucket} s)` : ''}${replay === null ? '' : ` of the capture, replayed at ${replay.speed}×`}; ▼ the largest bursts, with their events in one exchange ms`,
+    },
+    layer: [
+      {
+        data: { values: bars },
+        mark: { type: 'rect', color: '#7f7f7f' },
+        encoding: {
+          x: { field: 'start', type: 'quantitative', title: 'seconds since the first arrival' },
+          x2: { field: 'end' },
+          y: { field: 'events', type: 'quantitative', title: 'events/s' },
+          y2: { datum: 0 },
+        },
+      },
+      {
+        data: { values: marked },
+        mark: {
+          type: 'point',
+          shape: 'triangle-down',
+          filled: true,
+          color: '#d62728',
+          size: 60,
+          yOffset: -6,
+        },
+        encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'events', type: 'quantitative' } },
+      },
+      {
+        data: { values: marked },
+        mark: { type: 'text', color: '#d62728', fontSize: 10, dy: -16 },
+        encoding: {
+          x: { field: 't', type: 'quantitative' },
+          y: { field: 'events', type: 'quantitative' },
+          text: { field: 'label' },
+        },
+      },
+    ],
+  };
+}
+
 function latencyOverTime(report: Report, data: ChartData): TopLevelSpec | null {
   const all = Object.values(data.timeSeries).flatMap((points) => points ?? []);
   if (all.length === 0) return null;
@@ -153,8 +233,7 @@ function latencyOverTime(report: Report, data: ChartData): TopLevelSpec | null {
       values.push({ path, t: p.t - origin, statistic: 'p99', latency: p.p99 });
     }
   }
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+  const latency = {
     width: WIDTH,
     height: HEIGHT,
     title: { text: 'Latency over time', subtitle: 'median and p99 per time bucket (receiver arrival time)' },
@@ -172,6 +251,22 @@ function latencyOverTime(report: Report, data: ChartData): TopLevelSpec | null {
       detail: { field: 'path' },
     },
   };
+  // The market stacked under it on the same axis: E seconds placed with the arrivals' origin (an
+  // event arrives its latency, ms, after E: the panels line up to the bar's second).
+  const source = report.market?.source;
+  const sourcePoints = source === undefined ? undefined : data.timeSeries[source];
+  const originT = shared ? t0 : sourcePoints && sourcePoints.length > 0 ? start(sourcePoints) : undefined;
+  const market =
+    data.epochSecond === undefined || originT === undefined
+      ? null
+      : marketPanel(report, data.epochSecond + originT);
+  if (market === null)
+    return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...latency } as TopLevelSpec;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    vconcat: [latency, market],
+    resolve: { scale: { x: 'shared', color: 'independent' } },
+  } as TopLevelSpec;
 }
 
 function pairedDelta(data: ChartData): TopLevelSpec | null {

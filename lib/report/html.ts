@@ -5,6 +5,7 @@
 import type { Chart } from './charts';
 import type { Report } from './model';
 import { sitesTable } from './sites';
+import { costNote, costTable } from './cost';
 import { connectionLogTable } from './connection-log';
 import {
   clockTable,
@@ -22,6 +23,7 @@ import {
 import { labNote, labTable } from './lab';
 import { connectionsNote, connectionsTable } from './connections';
 import { firstCopyNote, firstCopyTable } from './first-copy';
+import { marketNote, marketStateNote, marketStateTable, marketTable } from './market';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -30,24 +32,30 @@ export function escapeHtml(text: string): string {
 /** Cells that read as numbers are right-aligned; text is left-aligned. */
 const NUMERIC = /^[-+−±–]?[\d.,]+( ?(ms|%))?$|^–$/;
 
-function table(t: Table, className = ''): string {
+/** A table as HTML; a row's first cell links where `t.links` says. */
+export function htmlTable(t: Table, className = ''): string {
   const head = t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const content = (c: string, link: string | null | undefined) =>
+    link === null || link === undefined
+      ? escapeHtml(c)
+      : `<a href="${escapeHtml(link)}">${escapeHtml(c)}</a>`;
   const rows = t.rows
     .map(
-      (r) =>
-        `<tr>${r.map((c) => `<td${NUMERIC.test(c) ? '' : ' class="t"'}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+      (r, i) =>
+        `<tr>${r.map((c, j) => `<td${NUMERIC.test(c) ? '' : ' class="t"'}>${content(c, j === 0 ? t.links?.[i] : null)}</td>`).join('')}</tr>`,
     )
     .join('\n');
   return `<table class="${className}"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
-function figure(charts: Chart[], id: string): string {
+export function figure(charts: Chart[], id: string): string {
   const chart = charts.find((c) => c.id === id);
   if (chart === undefined) return '';
   return `<figure class="chart" data-chart="${escapeHtml(chart.id)}">${chart.svg}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`;
 }
 
-const STYLE = `
+/** The reports' one style sheet (the run's report and the multi-receiver matrix). */
+export const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.5rem;margin-bottom:.3rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 .verdict{font-size:1.15rem;background:#f3f7f4;border-left:4px solid #1b9e77;padding:.8rem 1rem;margin:1rem 0}
@@ -61,6 +69,19 @@ figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}
 figcaption{color:#666;font-size:.85rem}
 ul.defs{font-size:.9rem;color:#444}
 `;
+
+/** The market context and the latency by market state (lib/report/market.ts); '' without them. */
+function marketSection(report: Report): string {
+  const market = marketTable(report);
+  if (market === null) return '';
+  const byState = marketStateTable(report);
+  return [
+    `<h2 id="market">Market context</h2>${htmlTable(market)}<p class="meta">${escapeHtml(marketNote(report) ?? '')}</p>`,
+    byState === null
+      ? ''
+      : `<h2 id="market-state">Latency by market state</h2>${htmlTable(byState)}<p class="meta">${escapeHtml(marketStateNote(report) ?? '')}</p>`,
+  ].join('');
+}
 
 /** Renders report.html with the charts' SVG inline. */
 export function renderHtml(report: Report, charts: Chart[]): string {
@@ -82,22 +103,23 @@ export function renderHtml(report: Report, charts: Chart[]): string {
     `<p class="verdict" id="verdict">${escapeHtml(report.verdict)}</p>`,
     `<p class="meta">Results: <code>${escapeHtml(report.location)}</code> · comparison: ${escapeHtml(report.comparison)} · generated ${escapeHtml(report.generated_at)}</p>`,
     `<h2>Summary (the seed experiment’s keys)</h2>`,
-    table(metricsTable(report), 'metrics'),
+    htmlTable(metricsTable(report), 'metrics'),
     `<h2>Latency</h2>`,
     figure(charts, 'latency-histogram'),
     figure(charts, 'latency-cdf'),
     figure(charts, 'latency-over-time'),
-    paired === null ? '' : `<h2>Paired analysis</h2>${table(paired)}${figure(charts, 'paired-delta')}`,
-    control === null ? '' : `<h2 id="control">A/A control: the method’s own noise</h2>${table(control)}`,
-    `<h2 id="practical">Practical significance</h2>${table(practicalTable(report))}<p class="meta">${escapeHtml(report.practical.rule)}</p>`,
+    marketSection(report),
+    paired === null ? '' : `<h2>Paired analysis</h2>${htmlTable(paired)}${figure(charts, 'paired-delta')}`,
+    control === null ? '' : `<h2 id="control">A/A control: the method’s own noise</h2>${htmlTable(control)}`,
+    `<h2 id="practical">Practical significance</h2>${htmlTable(practicalTable(report))}<p class="meta">${escapeHtml(report.practical.rule)}</p>`,
     byConnection === null
       ? ''
-      : `<h2>Paired delta by connection</h2>${table(byConnection)}<p class="meta">${escapeHtml(connectionsNote(report) ?? '')}</p>`,
+      : `<h2>Paired delta by connection</h2>${htmlTable(byConnection)}<p class="meta">${escapeHtml(connectionsNote(report) ?? '')}</p>`,
     firstCopy === null
       ? ''
-      : `<h2>The earlier copy (both paths)</h2><p>${escapeHtml(firstCopyNote(report) ?? '')}</p>${table(firstCopy)}`,
+      : `<h2>The earlier copy (both paths)</h2><p>${escapeHtml(firstCopyNote(report) ?? '')}</p>${htmlTable(firstCopy)}`,
     `<h2>Distributions (ms)</h2>`,
-    table(
+    htmlTable(
       distributionTable([
         ['baseline end-to-end', report.latency_ms.baseline],
         ['backbone end-to-end', report.latency_ms.backbone],
@@ -108,22 +130,25 @@ export function renderHtml(report: Report, charts: Chart[]): string {
     ),
     lab === null
       ? ''
-      : `<h2>Lab check (ms)</h2>${table(lab)}<p class="meta">${escapeHtml(labNote(report) ?? '')}</p>`,
+      : `<h2>Lab check (ms)</h2>${htmlTable(lab)}<p class="meta">${escapeHtml(labNote(report) ?? '')}</p>`,
     `<h2>Loss</h2>`,
-    table(lossTable(report)),
+    htmlTable(lossTable(report)),
     figure(charts, 'loss'),
     `<h2>Agents’ resource use</h2>`,
     resources === null
       ? `<p>No agent metrics were found (metrics/&lt;agent&gt;.json).</p>`
-      : table(resources),
+      : htmlTable(resources),
     figure(charts, 'resources'),
-    sites === null ? '' : `<h2>Sites</h2>${table(sites)}`,
-    connectionLog === null ? '' : `<h2 id="connections">Connections</h2>${table(connectionLog)}`,
+    sites === null ? '' : `<h2>Sites</h2>${htmlTable(sites)}`,
+    report.cost === undefined
+      ? ''
+      : `<h2 id="cost">What the run cost (estimate)</h2>${htmlTable(costTable(report.cost) as Table)}<p class="meta">${escapeHtml(costNote(report.cost))}</p>`,
+    connectionLog === null ? '' : `<h2 id="connections">Connections</h2>${htmlTable(connectionLog)}`,
     `<h2>Clocks</h2>`,
-    table(clockTable(report)),
+    htmlTable(clockTable(report)),
     `<p class="meta">${escapeHtml(report.clock.note)}</p>`,
     `<h2>Data quality</h2>`,
-    table(dataQualityTable(report)),
+    htmlTable(dataQualityTable(report)),
     problems.length === 0
       ? ''
       : `<p>First problem rows:</p><ul>${problems.map((p) => `<li><code>${escapeHtml(p.message)}</code></li>`).join('')}</ul>`,
@@ -131,7 +156,7 @@ export function renderHtml(report: Report, charts: Chart[]): string {
       ? ''
       : `<p>Warnings:</p><ul>${report.data_quality.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`,
     `<h2>Run metadata</h2>`,
-    metadata === null ? `<p>No input.json or run.json was found.</p>` : table(metadata),
+    metadata === null ? `<p>No input.json or run.json was found.</p>` : htmlTable(metadata),
     `<h2>Definitions</h2>`,
     `<ul class="defs">${[
       report.statistics.percentile_definition,

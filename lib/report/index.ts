@@ -6,3 +6,5 @@ export * from './tables';
 export * from './charts';
 export * from './markdown';
 export * from './html';
+export * from './matrix';
+export * from './matrix-render';

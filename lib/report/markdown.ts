@@ -1,9 +1,11 @@
 /** report.md: the report for people who read it in a terminal or a repository. */
 import { connectionsNote, connectionsTable } from './connections';
 import { firstCopyNote, firstCopyTable } from './first-copy';
+import { marketNote, marketStateNote, marketStateTable, marketTable } from './market';
 import { labNote, labTable } from './lab';
 import type { Report } from './model';
 import { sitesTable } from './sites';
+import { costNote, costTable } from './cost';
 import { connectionLogTable } from './connection-log';
 import {
   clockTable,
@@ -27,7 +29,12 @@ export function markdownTable(table: Table): string {
   const lines = [
     `| ${table.head.map(escape).join(' | ')} |`,
     `| ${table.head.map(() => '---').join(' | ')} |`,
-    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+    ...table.rows.map((row, i) => {
+      const link = table.links?.[i];
+      const cells = row.map(escape);
+      if (link !== null && link !== undefined && cells.length > 0) cells[0] = `[${cells[0]}](${link})`;
+      return `| ${cells.join(' | ')} |`;
+    }),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -43,6 +50,13 @@ export function renderMarkdown(report: Report): string {
     `Results: \`${report.location}\` · comparison: ${report.comparison} · generated ${report.generated_at} · charts: report.html\n`,
   );
   section('Summary (the seed experiment’s keys)', markdownTable(metricsTable(report)));
+  const market = marketTable(report);
+  section('Market context', market === null ? null : `${markdownTable(market)}\n${marketNote(report)}\n`);
+  const byState = marketStateTable(report);
+  section(
+    'Latency by market state',
+    byState === null ? null : `${markdownTable(byState)}\n${marketStateNote(report)}\n`,
+  );
   const paired = pairedTable(report);
   section('Paired analysis', paired === null ? null : markdownTable(paired));
   const control = controlTable(report);
@@ -75,6 +89,11 @@ export function renderMarkdown(report: Report): string {
   section('Loss per stream', markdownTable(lossTable(report)));
   const sites = sitesTable(report);
   section('Sites', sites === null ? null : markdownTable(sites));
+  const cost = costTable(report.cost);
+  section(
+    'What the run cost (estimate)',
+    cost === null || !report.cost ? null : `${markdownTable(cost)}\n${costNote(report.cost)}\n`,
+  );
   const connectionLog = connectionLogTable(report);
   section('Connections', connectionLog === null ? null : markdownTable(connectionLog));
   section('Clocks', `${markdownTable(clockTable(report))}\n${report.clock.note}\n`);

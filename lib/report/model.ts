@@ -2,11 +2,13 @@
  * `report.json`: everything a run's report says, as data. report.md and report.html are renderings
  * of it (plus the charts' data, which stays out of the JSON).
  */
+import type { RunCost } from '../cloud/cost';
 import type { LossResult } from '../analysis/order';
 import type { PairedAnalysis } from '../analysis/paired';
 import type { ControlAnalysis } from '../analysis/control';
 import type { ConnectionAnalysis } from '../analysis/connections';
 import type { FirstCopyAnalysis } from '../analysis/first-copy';
+import type { MarketContext } from '../analysis/market';
 import {
   assessPractical,
   practicalSettings,
@@ -89,6 +91,11 @@ export interface Report {
   connections: ConnectionAnalysis | null;
   /** Per event the earlier of the two copies: what a desk consuming both paths gets (null: not measurable). */
   first_copy: FirstCopyAnalysis | null;
+  /**
+   * What the market did during the run, from the recorded events, and the latency by market state
+   * (lib/analysis/market.ts); null without exchange event times, absent from older reports.
+   */
+  market?: MarketContext | null;
   latency_ms: Record<PathName, Distribution | null>;
   legs_ms: { exchange_to_forwarder: Distribution | null; forwarder_to_receiver: Distribution | null };
   loss: Record<PathName, LossResult | null>;
@@ -101,6 +108,8 @@ export interface Report {
   resources: AgentResources[];
   /** Local runs with link emulation: measured minus emulated delay per path and leg (lib/analysis/lab.ts). */
   lab?: LabCheck;
+  /** Cloud runs: what the run cost, estimated from what it used (lib/cloud/cost.ts); absent locally. */
+  cost?: RunCost;
   metadata: { input: Record<string, unknown> | null; run: Record<string, unknown> | null };
   data_quality: { files: Record<PathName, FileStatus>; warnings: string[] };
   statistics: { percentile_definition: string; stddev_definition: string; bootstrap: string; charts: string };
@@ -127,6 +136,8 @@ export interface ReportInput {
   connections?: ConnectionAnalysis | null;
   /** The earlier copy (lib/analysis/first-copy.ts). */
   firstCopy?: FirstCopyAnalysis | null;
+  /** The market context (lib/analysis/market.ts). */
+  market?: MarketContext | null;
   clock: Record<HostName, ClockBound>;
   resources: AgentResources[];
   metadata: Report['metadata'];
@@ -136,6 +147,8 @@ export interface ReportInput {
   runStatus?: RunStatusReport;
   /** The lab check, when the run has the link emulators' ground truth. */
   lab?: LabCheck | null;
+  /** Cloud runs: the cost estimate. */
+  cost?: RunCost | null;
 }
 
 const CLOCK_NOTE =
@@ -205,6 +218,7 @@ export function buildReport(input: ReportInput): Report {
     practical,
     connections: input.connections ?? null,
     first_copy: input.firstCopy ?? null,
+    market: input.market ?? null,
     latency_ms: { baseline: baseline?.latency ?? null, backbone: backbone?.latency ?? null },
     legs_ms: {
       exchange_to_forwarder: backbone?.exchangeToForwarder ?? null,
@@ -219,6 +233,7 @@ export function buildReport(input: ReportInput): Report {
     clock: { ...input.clock, note: CLOCK_NOTE },
     resources: input.resources,
     ...(input.lab ? { lab: input.lab } : {}),
+    ...(input.cost ? { cost: input.cost } : {}),
     metadata: input.metadata,
     data_quality: { files: input.files, warnings: input.warnings },
     statistics: {

@@ -8,6 +8,8 @@ import type { Report } from './model';
 export interface Table {
   head: string[];
   rows: string[][];
+  /** Per row, where its first cell links to (a relative address; null: no link). */
+  links?: (string | null)[];
 }
 
 function signedCount(value: number): string {

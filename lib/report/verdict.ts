@@ -6,6 +6,7 @@ import type { Evidence } from '../analysis/evidence';
 import type { PathName } from '../samples';
 import { ms, msDigits, percent } from './format';
 import { regimeChangeClause } from './connections';
+import { marketStateClause } from '../analysis/market';
 import { withLabClause } from './lab';
 import type { HostName, Report } from './model';
 
@@ -79,7 +80,12 @@ export function verdictSentence(report: Omit<Report, 'verdict'>): string {
   const lead = statusLead(report);
   const regime = regimeChangeClause(report);
   const comparison = comparisonSentence(report);
-  const body = withLabClause(regime === null ? comparison : `${comparison} Note: ${regime}.`, report);
+  const market = marketStateClause(report);
+  const notes = [regime, market === null ? null : `with the market, ${market}`].filter((n) => n !== null);
+  const body = withLabClause(
+    notes.length === 0 ? comparison : `${comparison} Note: ${notes.join('; ')}.`,
+    report,
+  );
   return lead === null ? body : `${lead} ${body}`;
 }
 
@@ -125,6 +131,54 @@ function noPracticalDifference(report: Omit<Report, 'verdict'>): string[] {
     );
   if (p.below_threshold === true) reasons.push(thresholdPhrase(report));
   return reasons;
+}
+
+/**
+ * The verdict's answer as a word, for tables that compare runs (the multi-receiver matrix): the
+ * same tests as the sentence, in the same order.
+ */
+export type Judgement =
+  | 'backbone faster'
+  | 'baseline faster'
+  | 'no practical difference'
+  | 'no significant difference'
+  | 'not enough data'
+  | 'one path only'
+  | 'no latency';
+
+export const JUDGEMENTS: readonly Judgement[] = [
+  'backbone faster',
+  'baseline faster',
+  'no practical difference',
+  'no significant difference',
+  'not enough data',
+  'one path only',
+  'no latency',
+];
+
+/** The verdict's answer for a report (everything but the verdict itself). */
+export function judgement(report: Omit<Report, 'verdict'>): Judgement {
+  const paired = report.paired;
+  const delta = paired?.delta_ms;
+  if (report.comparison === 'paired' && paired && delta) {
+    if (notEnough(paired.evidence, '') !== null) return 'not enough data';
+    if (paired.significant === false) return 'no significant difference';
+    if (noPracticalDifference(report).length > 0) return 'no practical difference';
+    return delta.median < 0 ? 'backbone faster' : 'baseline faster';
+  }
+  const a = report.summaries.baseline;
+  const b = report.summaries.backbone;
+  if (a && b && a.median_latency_ms !== null && b.median_latency_ms !== null) {
+    if (
+      notEnough(report.one_way_evidence.baseline, '') !== null ||
+      notEnough(report.one_way_evidence.backbone, '') !== null
+    )
+      return 'not enough data';
+    if (report.practical.below_threshold === true) return 'no practical difference';
+    return b.median_latency_ms - a.median_latency_ms < 0 ? 'backbone faster' : 'baseline faster';
+  }
+  const only = a ?? b;
+  return only && only.median_latency_ms !== null ? 'one path only' : 'no latency';
 }
 
 function comparisonSentence(report: Omit<Report, 'verdict'>): string {

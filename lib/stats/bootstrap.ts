@@ -14,7 +14,7 @@
  * The generator is seeded, so the same data and seed give the same interval.
  */
 import { percentileSorted } from './describe';
-import { beta, createRandom, type Random } from './random';
+import { beta, createRandom, type Random } from '../random';
 // Hoisted: a global lookup per call is slow inside jest's vm context (~0.2 µs), and these run per resample.
 const { ceil, min, max, pow } = Math;
 
