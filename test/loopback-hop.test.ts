@@ -13,6 +13,11 @@ describe('link compensation', () => {
     expect(linkCompensationMs({ medianUs: 0.2 })).toBe(0);
   });
 
+  it("takes the hop's mean where measured (a skewed cost moves a jittered median by its mean), else its median", () => {
+    expect(linkCompensationMs({ medianUs: 120, meanUs: 141.5 })).toBe(0.283);
+    expect(linkCompensationMs({ medianUs: 120 })).toBe(0.24);
+  });
+
   it('is 0 for a hop that was not measured', () => {
     expect(linkCompensationMs({ medianUs: NaN })).toBe(0);
     expect(linkCompensationMs({ medianUs: -5 })).toBe(0);
@@ -31,6 +36,8 @@ describe('loopback hop probe', () => {
     expect(hop.samples).toBe(20);
     expect(hop.medianUs).toBeGreaterThan(0);
     expect(hop.p90Us).toBeGreaterThanOrEqual(hop.medianUs);
+    // The mean of the fastest 95 % (what the links compensate) was measured too.
+    expect(Number.isFinite(hop.meanUs) && (hop.meanUs as number) > 0).toBe(true);
     // What a run writes to run.json `lab` reads back through the same schema.
     const written = { compensated: true, hop, linkCompensationMs: linkCompensationMs(hop) };
     expect(labHopsSchema.parse(JSON.parse(JSON.stringify(written)))).toEqual(written);
