@@ -1,7 +1,9 @@
-/** Starting pinned processes and reading their JSON lines, for the benchmarks. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+/** Starting pinned processes (lib/json-lines-process.ts) and reading their JSON lines, for the benchmarks. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { Json } from '../lib/json';
+import { agentCommand, JsonLinesProcess } from '../lib/json-lines-process';
+import { agentsDir } from '../lib/paths';
 
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
@@ -24,20 +26,19 @@ const STOP_TIMEOUT_MS = 30_000;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const running = new Set<ChildProcess>();
+const running = new Set<JsonLinesProcess>();
 let cleanupInstalled = false;
 
 /** Kills every process the benchmark started that is still running (on exit, too). */
 function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) void child.kill();
 }
 
 /** A child process whose stdout is JSON lines; stderr is kept (its tail explains a failure). */
 export class Proc {
-  readonly lines: Json[] = [];
+  /** Resolves once the process has exited and its output is read to the end. */
   readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-  private stderrTail = '';
+  private readonly child: JsonLinesProcess;
   private done = false;
 
   constructor(
@@ -49,25 +50,17 @@ export class Proc {
       cleanupInstalled = true;
       process.once('exit', killAll);
     }
-    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = new JsonLinesProcess(command, args);
     running.add(this.child);
-    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-      this.stderrTail = (this.stderrTail + text).slice(-4_000);
+    this.exited = this.child.closed.then((code) => {
+      this.done = true;
+      running.delete(this.child);
+      return code;
     });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      try {
-        this.lines.push(JSON.parse(line) as Json);
-      } catch {
-        // not a report line
-      }
-    });
-    this.exited = new Promise((resolve) =>
-      this.child.on('close', (code) => {
-        this.done = true;
-        running.delete(this.child);
-        resolve(code);
-      }),
-    );
+  }
+
+  get lines(): readonly Json[] {
+    return this.child.lines;
   }
 
   get pid(): number {
@@ -92,30 +85,34 @@ export class Proc {
   }
 
   signal(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
+    this.child.signal(signal);
   }
 
   /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`); returns the `done` event if any. */
   async stop(timeoutMs = STOP_TIMEOUT_MS): Promise<Json | undefined> {
-    if (!this.done) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await this.child.stop(timeoutMs);
+    await this.exited;
     return this.latest((l) => l.event === 'done');
   }
 
   kill(): void {
-    if (!this.done) this.child.kill('SIGKILL');
+    void this.child.kill();
   }
 
   failure(message: string): Error {
-    return new Error(`${this.label}: ${message}${this.stderrTail ? `\n${this.stderrTail}` : ''}`);
+    const tail = this.child.stderrTail;
+    return new Error(`${this.label}: ${message}${tail ? `\n${tail}` : ''}`);
   }
 }
 
-/** Starts a benchmark worker (bench/workers.ts) pinned to a core. */
+/** A real agent bundle as the local run starts it (same Node flags), pinned to a core where taskset works. */
+export function startAgentProcess(agent: string, config: Json, core: number): Proc {
+  const { command, args } = agentCommand(join(agentsDir(), `${agent}.js`), config);
+  const started = pinned(core, command, args);
+  return new Proc(agent, started.command, started.args);
+}
+
+/** Starts a benchmark worker (bench/workers/) pinned to a core. */
 export function startWorker(name: string, args: Json, core?: number): Proc {
   const { command, args: argv } = pinned(core, process.execPath, [
     process.argv[1] as string,

@@ -5,7 +5,7 @@
 import type { Distribution } from '../lib/stats';
 import type { BenchFigure } from './figures';
 import { pinningNote, startWorker } from './harness';
-import { benchTrade } from './workers';
+import { benchTrade } from './workers/common';
 
 /** The size of the messages every bench section sends (a raw-stream trade with µs times). */
 export const MESSAGE_BYTES = benchTrade(1_000_000_000, 1_700_000_000_000_000).length;

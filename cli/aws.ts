@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnalyzeResult } from '../lib/cloud/contract';
 import { executionInputSchema } from '../lib/cloud/input';
 import { ErrorCode, FeedpathError } from '../lib/errors';
-import { describeIssues } from '../lib/profile';
+import { describeIssues } from '../lib/zod-issues';
 import { readText, S3Store, type ResultsStore } from '../lib/store';
 
 /** Where the service is deployed. */

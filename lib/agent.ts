@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
-import { describeIssues } from './profile';
+import { describeIssues } from './zod-issues';
 import { ErrorCode, FeedpathError, isFeedpathError } from './errors';
 
 export interface AgentEvent {
@@ -71,7 +71,12 @@ export function readAgentConfig<S extends z.ZodType>(
       `${name}: cannot read its configuration: ${(error as Error).message}`,
     );
   }
-  const result = schema.safeParse(raw);
+  return parseAgentConfig(name, schema, raw);
+}
+
+/** Validates an agent's configuration (defaults filled); a bad one is FP_BAD_CONFIG naming the field. */
+export function parseAgentConfig<S extends z.ZodType>(name: string, schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
   if (!result.success) {
     throw new FeedpathError(ErrorCode.badConfig, `${name} configuration: ${describeIssues(result.error)}`);
   }

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { parseStreamList } from './binance';
 import { ErrorCode, FeedpathError } from './errors';
-import { describeIssues, MAX_RECEIVERS, profileSchema, receiverNameSchema } from './profile';
+import { MAX_RECEIVERS, profileSchema, receiverNameSchema } from './profile';
+import { describeIssues } from './zod-issues';
 import { practicalInputFields } from './analysis/practical';
 
 export const MODES = ['paired', 'baseline', 'backbone'] as const;

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ErrorCode, FeedpathError } from './errors';
+import { describeIssues } from './zod-issues';
 
 export const LINK_NAMES = ['exchange-receiver', 'exchange-forwarder', 'forwarder-receiver'] as const;
 export type LinkName = (typeof LINK_NAMES)[number];
@@ -194,13 +195,6 @@ export function chooseReceivers(request: string, profile: Profile): string[] {
       `--receivers: at most ${MAX_RECEIVERS} receivers, not ${names.length}`,
     );
   return names;
-}
-
-/** Formats zod issues as `field: problem; …`. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
 }
 
 /** Validates a parsed profile, naming the bad field. */

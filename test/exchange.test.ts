@@ -319,7 +319,7 @@ describe('exchange', () => {
 
     await expect(second).rejects.toMatchObject({
       code: ErrorCode.portInUse,
-      message: `port ${first.port} on 127.0.0.1 is already in use`,
+      message: `port ${first.port} on 127.0.0.1 is already in use: stop what holds it or choose another port`,
     });
   });
 

@@ -1,7 +1,7 @@
 /** Helpers for the history tests: run folders analysed for real, and generated history records. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HISTORY_SCHEMA, historyRecordSchema, type HistoryRecord } from '../lib/history';
+import { failedHistoryRecord, HISTORY_SCHEMA, historyRecordSchema, type HistoryRecord } from '../lib/history';
 import { csv, E0_US, mulberry32, trade } from './analysis-fixtures';
 
 export interface RunFolderOptions {
@@ -103,37 +103,28 @@ export function syntheticRecord(
     streams: ['btcusdt@trade'],
   };
   if (options.failed === true) {
-    // Validated by the record's own schema: the readers see what the writer could have written.
-    return historyRecordSchema.parse({
-      ...base,
-      status: 'failed',
+    // Written by the failed run's own writer, from the facts a workflow execution has.
+    return failedHistoryRecord({
+      runId,
+      startedAt: base.started_at,
+      endedAt: base.ended_at,
       error: 'AgentFailed',
       cause: `receiver command failed on run ${runId}`,
-      comparison: null,
-      verdict: null,
-      report: null,
-      baseline_samples: null,
-      baseline_median_ms: null,
-      baseline_p99_ms: null,
-      baseline_jitter_ms: null,
-      baseline_lost: null,
-      backbone_samples: null,
-      backbone_median_ms: null,
-      backbone_p99_ms: null,
-      backbone_jitter_ms: null,
-      backbone_lost: null,
-      matched_events: null,
-      paired_median_delta_ms: null,
-      paired_delta_ci_low_ms: null,
-      paired_delta_ci_high_ms: null,
-      paired_significant: null,
-      backbone_first_share: null,
-      receiver_clock_error_bound_ms: null,
-      forwarder_clock_error_bound_ms: null,
-      loss_by_stream: [],
-      baseline_histogram: null,
-      backbone_histogram: null,
-      paired_delta_histogram: null,
+      input: {
+        label: base.label,
+        mode: base.mode,
+        forwarderRegion: base.forwarder_region,
+        receiverRegion: base.receiver_region,
+        instanceType: base.instance_type,
+        streams: base.streams,
+      },
+      run: {
+        placement: {
+          forwarder: { availabilityZoneId: base.forwarder_az_id },
+          receiver: { availabilityZoneId: base.receiver_az_id },
+        },
+      },
+      now: () => new Date(base.recorded_at),
     });
   }
   // A routing change every ~50 runs moves the delta; market hours move the tails.

@@ -3,7 +3,7 @@
  * the trend draws the runs' paired delta against the market's activity.
  */
 import { buildTrend, renderTrendCharts } from '../lib/history';
-import { MARKET_TREND_CHART_ID } from '../lib/history/trend';
+import { MARKET_TREND_CHART_ID } from '../lib/history/trend-charts';
 import { historyRecordSchema, type HistoryRecord } from '../lib/history/record';
 import { svgMarkCount, syntheticRecord } from './history-fixtures';
 

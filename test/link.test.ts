@@ -261,6 +261,16 @@ describe('link', () => {
     await expect(second).rejects.toMatchObject({ code: ErrorCode.portInUse });
   });
 
+  it('refuses an address this host does not have with FP_BAD_CONFIG, the cause kept', async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never a local address, so the bind fails at once.
+    const attempt = startLink({ target: { port: 9 }, host: '192.0.2.1' });
+
+    await expect(attempt).rejects.toMatchObject({
+      code: ErrorCode.badConfig,
+      cause: expect.objectContaining({ code: 'EADDRNOTAVAIL' }),
+    });
+  });
+
   it('stops reading above the high-water mark and delivers everything once the target reads', async () => {
     const highWaterMarkBytes = 256 * 1024;
     let targetSocket: Socket | undefined;

@@ -4,7 +4,8 @@
  */
 import { Readable } from 'node:stream';
 import { analyzeRun, ArrivalEpoch, analyzePath, readPathColumns } from '../lib/analysis';
-import { IN_BURST, IN_BUSY_SECOND, latencyByMarketState, marketStateClause } from '../lib/analysis/market';
+import { IN_BURST, IN_BUSY_SECOND } from '../lib/analysis/market';
+import { latencyByMarketState, marketStateClause } from '../lib/analysis/market-state';
 import type { Sample } from '../lib/samples';
 import { LocalFolderStore } from '../lib/store';
 import { csv, E0_US, mulberry32, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';

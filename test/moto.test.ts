@@ -4,30 +4,18 @@
  * `moto_server` on loopback behind a small proxy (test/moto-shim.ts) that answers what moto lacks
  * and injects faults. Each case asserts where the execution ended and which stacks are left.
  */
-import {
-  CloudFormationClient,
-  DeleteStackCommand,
-  ListStacksCommand,
-  type StackSummary,
-} from '@aws-sdk/client-cloudformation';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  CreatePolicyCommand,
-  CreateRoleCommand,
-  GetRoleCommand,
-  IAMClient,
-  ListRolesCommand,
-} from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { runWorkflowLocally, type LocalTaskHandlers, type LocalWorkflowOptions } from '../cli/workflow';
+import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { runWorkflowLocally, type LocalTaskHandlers } from '../cli/workflow';
 import { WorkflowErrorName } from '../lib/cloud/errors';
-import { lambdaCloud, resetLambdaCloud } from '../lib/cloud/lambda';
+import { lambdaCloud } from '../lib/cloud/lambda';
 import { POLL } from '../lib/cloud/limits';
 import type { RunEvent } from '../lib/cloud/contract';
-import { stackNamePrefix } from '../lib/cloud/run';
 import { sweepExpiredStacks } from '../lib/cloud/sweeper';
-import { lambdaHandlers, TEST_ENV, useLambdaEnvironment } from './cloud-fake';
-import { motoAvailable, MotoShim } from './moto-shim';
+import { lambdaHandlers, TEST_ENV } from './cloud-fake';
+import { BUCKET, FAST, MotoRun, REGION, STACK_ROLE, useMotoRun } from './moto-run';
+import { motoAvailable } from './moto-shim';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -46,10 +34,6 @@ import { loadPriceTable, PRICES_FILE, type RunCost } from '../lib/cloud/cost';
 
 const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Parameters<typeof prepare>[1];
 
-const FAST: LocalWorkflowOptions = { pollWaitMs: 0, runWaitMs: 0, retryIntervalMs: 0 };
-const BUCKET = TEST_ENV.FEEDPATH_BUCKET;
-const REGION: string = TEST_ENV.AWS_REGION;
-const STACK_ROLE = TEST_ENV.FEEDPATH_STACK_ROLE_ARN.split('/')[1] as string;
 /** Both sites in one region: moto ignores PeerRegion, so a peering across regions cannot work there. */
 const PAIRED_HERE = { mode: 'paired', forwarderRegion: REGION, receiverRegion: REGION, durationSeconds: 60 };
 const BASELINE = { mode: 'baseline', durationSeconds: 60 };
@@ -58,118 +42,27 @@ const available = motoAvailable();
 if (!available) console.log('moto.test.ts skipped: moto_server is not on PATH (pip install "moto[server]")');
 const describeMoto = available ? describe : describe.skip;
 
-let shim: MotoShim;
-let savedEnv: NodeJS.ProcessEnv;
-
-function motoClient<C>(Client: new (config: object) => C, region: string = REGION): C {
-  return new Client({ region, endpoint: shim.motoEndpoint, forcePathStyle: true });
-}
-
-/** The stage's stacks CloudFormation still knows (not DELETE_COMPLETE) in the deployment's regions. */
-async function stacksLeft(): Promise<string[]> {
-  const left: string[] = [];
-  for (const region of TEST_ENV.FEEDPATH_REGIONS.split(',')) {
-    const client = motoClient(CloudFormationClient, region);
-    const summaries: StackSummary[] = [];
-    let token: string | undefined;
-    do {
-      const page = await client.send(new ListStacksCommand({ NextToken: token }));
-      summaries.push(...(page.StackSummaries ?? []));
-      token = page.NextToken;
-    } while (token !== undefined);
-    for (const s of summaries) {
-      if (s.StackStatus !== 'DELETE_COMPLETE' && s.StackName?.startsWith(stackNamePrefix('test')))
-        left.push(`${region}/${s.StackName}`);
-    }
-    client.destroy();
-  }
-  return left.sort();
-}
-
-/** Instances moto's EC2 still runs in the deployment's regions, as `region/id`. */
-async function instancesRunning(): Promise<string[]> {
-  const running: string[] = [];
-  for (const region of TEST_ENV.FEEDPATH_REGIONS.split(',')) {
-    const ec2 = motoClient(EC2Client, region);
-    const { Reservations } = await ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }],
-      }),
-    );
-    for (const r of Reservations ?? [])
-      for (const i of r.Instances ?? []) running.push(`${region}/${i.InstanceId}`);
-    ec2.destroy();
-  }
-  return running.sort();
-}
+const moto = new MotoRun();
 
 /** IAM roles besides the deployment's own (a run's instance roles). */
 async function runRoles(): Promise<string[]> {
-  const iam = motoClient(IAMClient, 'us-east-1');
+  const iam = moto.client(IAMClient, 'us-east-1');
   const { Roles } = await iam.send(new ListRolesCommand({}));
   iam.destroy();
   return (Roles ?? []).map((r) => r.RoleName ?? '').filter((name) => name !== STACK_ROLE);
 }
 
-/** An object of the results bucket, as text. */
-async function readObject(key: string): Promise<string> {
-  const s3 = motoClient(S3Client);
-  const { Body } = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  const text = (await Body?.transformToString()) ?? '';
-  s3.destroy();
-  return text;
-}
-
 /** Neither stacks, nor instances, nor instance roles of a run are left. */
 async function expectNothingLeft(): Promise<void> {
   expect({
-    stacks: await stacksLeft(),
-    instances: await instancesRunning(),
+    stacks: await moto.stacksLeft(),
+    instances: await moto.instancesRunning(),
     roles: await runRoles(),
   }).toEqual({
     stacks: [],
     instances: [],
     roles: [],
   });
-}
-
-/** What the deployment has before any run: the bucket, the stack role and the instance boundary. */
-async function deploy(): Promise<void> {
-  const s3 = motoClient(S3Client);
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: BUCKET,
-      CreateBucketConfiguration: { LocationConstraint: TEST_ENV.AWS_REGION },
-    }),
-  );
-  const iam = motoClient(IAMClient, 'us-east-1');
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: STACK_ROLE,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'cloudformation.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-          },
-        ],
-      }),
-    }),
-  );
-  const { Policy } = await iam.send(
-    new CreatePolicyCommand({
-      PolicyName: 'feedpath-test-run-instance-boundary',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
-      }),
-    }),
-  );
-  expect(Policy?.Arn).toBe(TEST_ENV.FEEDPATH_INSTANCE_BOUNDARY_ARN);
-  s3.destroy();
-  iam.destroy();
 }
 
 /** The Lambda handlers, with `before` run ahead of the named one (a fault injected into a Task state). */
@@ -192,33 +85,7 @@ function endedAfterTeardown(result: { states: string[]; lastState: string }): vo
 }
 
 describeMoto('the workflow against moto', () => {
-  beforeAll(async () => {
-    savedEnv = { ...process.env };
-    shim = await MotoShim.start(BUCKET);
-    useLambdaEnvironment();
-    process.env.AWS_ENDPOINT_URL = shim.endpoint;
-    resetLambdaCloud();
-    // The Lambdas log their progress for CloudWatch, and the analysis its EMF metrics on stdout.
-    jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    const write = process.stdout.write.bind(process.stdout) as (chunk: unknown) => boolean;
-    jest
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((chunk: unknown) => String(chunk).startsWith('{"_aws"') || write(chunk));
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-    Object.assign(process.env, savedEnv);
-    resetLambdaCloud();
-    jest.restoreAllMocks();
-    await shim?.stop();
-  });
-
-  beforeEach(async () => {
-    await shim.reset();
-    resetLambdaCloud();
-    await deploy();
-  });
+  useMotoRun(moto);
 
   it('runs a baseline experiment to the report in the bucket and deletes its stack', async () => {
     const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
@@ -229,7 +96,7 @@ describeMoto('the workflow against moto', () => {
       error: undefined,
     });
     const output = result.output as { report: { json: string } };
-    const s3 = motoClient(S3Client);
+    const s3 = moto.client(S3Client);
     await expect(
       s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: output.report.json })),
     ).resolves.toEqual(expect.objectContaining({ ContentLength: expect.any(Number) }));
@@ -254,7 +121,7 @@ describeMoto('the workflow against moto', () => {
     expect(result.states).toContain('RunForwarder');
     // run.json, the report and the history record say where each site ran (moto: az2 is <region>b).
     const { prefix, runId } = result.output as { prefix: string; runId: string };
-    const run = runFileSchema.parse(JSON.parse(await readObject(`${prefix}run.json`)));
+    const run = runFileSchema.parse(JSON.parse(await moto.readObject(`${prefix}run.json`)));
     expect(run.placement).toEqual({
       receiver: {
         region: REGION,
@@ -269,12 +136,12 @@ describeMoto('the workflow against moto', () => {
         instanceType: 'c7i.large',
       },
     });
-    expect(await readObject(`${prefix}report.md`)).toContain(
+    expect(await moto.readObject(`${prefix}report.md`)).toContain(
       `| receiver | ${REGION} | euc1-az2 | ${REGION}b | c7i.large |`,
     );
     const started = new Date(run.startedAt ?? '').toISOString();
     const record = parseHistoryRecord(
-      JSON.parse(await readObject(historyKey({ run_id: runId, started_at: started }))),
+      JSON.parse(await moto.readObject(historyKey({ run_id: runId, started_at: started }))),
     );
     expect(record).toMatchObject({
       receiver_az_id: 'euc1-az2',
@@ -284,7 +151,7 @@ describeMoto('the workflow against moto', () => {
     // What the run cost, priced from the repository's table: both sites' time, and the 2 GB the
     // forwarder says it relayed (both sites in one region: priced as traffic across zones, both ways).
     const prices = loadPriceTable();
-    const { cost } = JSON.parse(await readObject(`${prefix}report.json`)) as { cost?: RunCost };
+    const { cost } = JSON.parse(await moto.readObject(`${prefix}report.json`)) as { cost?: RunCost };
     expect(cost?.prices).toEqual({ file: PRICES_FILE, date: prices.date });
     expect(cost?.complete).toBe(true);
     const items = cost?.items ?? [];
@@ -316,7 +183,7 @@ describeMoto('the workflow against moto', () => {
     expect(cost?.total_usd).toBeCloseTo(sum, 3);
     expect(record.cost_usd).toBe(cost?.total_usd);
     // …and in the report a reader opens.
-    const markdown = await readObject(`${prefix}report.md`);
+    const markdown = await moto.readObject(`${prefix}report.md`);
     expect(markdown).toContain('## What the run cost (estimate)');
     expect(markdown).toContain(`$${(cost?.total_usd ?? 0).toFixed(3)}`);
     await expectNothingLeft();
@@ -324,7 +191,7 @@ describeMoto('the workflow against moto', () => {
 
   it('tears down when a site stack is deleted out of band while it is described', async () => {
     const handlers = withBefore('describeSites', async ({ run }: RunEvent) => {
-      const cfn = new CloudFormationClient({ region: REGION, endpoint: shim.endpoint });
+      const cfn = new CloudFormationClient({ region: REGION, endpoint: moto.shim.endpoint });
       await cfn.send(new DeleteStackCommand({ StackName: run.sites[0]?.stackName }));
       cfn.destroy();
     });
@@ -338,7 +205,7 @@ describeMoto('the workflow against moto', () => {
   });
 
   it('tears down when SSM refuses to send the agent command', async () => {
-    shim.faults.refuseSendCommand = true;
+    moto.shim.faults.refuseSendCommand = true;
 
     const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
 
@@ -349,7 +216,7 @@ describeMoto('the workflow against moto', () => {
   });
 
   it('tears down when the agent command fails', async () => {
-    shim.faults.failedAgent = 'receiver';
+    moto.shim.faults.failedAgent = 'receiver';
 
     const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
 
@@ -360,20 +227,20 @@ describeMoto('the workflow against moto', () => {
   });
 
   it('gives up on instances that never come online in SSM, and tears down', async () => {
-    shim.faults.neverOnline = true;
+    moto.shim.faults.neverOnline = true;
 
     const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
 
     expect(result.error).toBe(WorkflowErrorName.agentsOffline);
     expect(result.cause).toMatch(/ConnectionLost/);
     expect(result.states.filter((s) => s === 'ConnectAgents')).toHaveLength(POLL.agentsOnline.maxPolls + 1);
-    expect(shim.commands.size).toBe(0);
+    expect(moto.shim.commands.size).toBe(0);
     endedAfterTeardown(result);
     await expectNothingLeft();
   });
 
   it('tears down when the agents upload nothing to analyze', async () => {
-    shim.faults.nothingUploaded = true;
+    moto.shim.faults.nothingUploaded = true;
 
     const result = await runWorkflowLocally(BASELINE, lambdaHandlers(), FAST);
 
@@ -384,7 +251,7 @@ describeMoto('the workflow against moto', () => {
   });
 
   it('deletes every other stack when DeleteStack is refused for one, and names it', async () => {
-    shim.faults.refuseDelete = ['-receiver'];
+    moto.shim.faults.refuseDelete = ['-receiver'];
 
     const result = await runWorkflowLocally(PAIRED_HERE, lambdaHandlers(), FAST);
 
@@ -395,13 +262,13 @@ describeMoto('the workflow against moto', () => {
     expect(result.cause).toMatch(
       /refused to delete 1 stack\(s\): feedpath-test-run-.*-receiver \(eu-central-1\): AccessDenied/,
     );
-    const left = await stacksLeft();
+    const left = await moto.stacksLeft();
     expect(left).toEqual([expect.stringMatching(/^eu-central-1\/feedpath-test-run-.*-receiver$/)]);
     // What the refused stack still holds: its instance, and its role with the permissions boundary.
     const receiver = left[0]?.split('/')[1] ?? '';
-    expect(await instancesRunning()).toHaveLength(1);
+    expect(await moto.instancesRunning()).toHaveLength(1);
     expect(await runRoles()).toEqual([receiver]);
-    const iam = motoClient(IAMClient, 'us-east-1');
+    const iam = moto.client(IAMClient, 'us-east-1');
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: receiver }));
     iam.destroy();
     expect(Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(TEST_ENV.FEEDPATH_INSTANCE_BOUNDARY_ARN);
@@ -412,11 +279,11 @@ describeMoto('the workflow against moto', () => {
     const noTeardown = withBefore('teardown', () => Promise.reject(new Error('teardown unavailable')));
     await runWorkflowLocally(PAIRED_HERE, noTeardown, FAST);
     await runWorkflowLocally({ ...BASELINE, receiverRegion: 'ap-northeast-1' }, noTeardown, FAST);
-    const before = await stacksLeft();
+    const before = await moto.stacksLeft();
     expect(before).toHaveLength(5);
     const refused = before.find((s) => s.startsWith('ap-northeast-1/'))?.split('/')[1] ?? '';
-    shim.faults.refuseDelete = [refused];
-    shim.faults.unlistableRegions = ['us-east-1'];
+    moto.shim.faults.refuseDelete = [refused];
+    moto.shim.faults.unlistableRegions = ['us-east-1'];
     const { config, clients } = lambdaCloud();
     const sweep = {
       cloudFormation: clients.cloudFormation,
@@ -442,7 +309,7 @@ describeMoto('the workflow against moto', () => {
       expect.stringMatching(/-receiver$/),
     ]);
     expect(second.failed).toEqual(first.failed);
-    expect(await stacksLeft()).toEqual([`ap-northeast-1/${refused}`]);
+    expect(await moto.stacksLeft()).toEqual([`ap-northeast-1/${refused}`]);
   });
   it('tears a stopped run down: its end event starts a teardown-only execution, which deletes its stacks', async () => {
     const execution = {
@@ -451,8 +318,8 @@ describeMoto('the workflow against moto', () => {
     };
     const run = await prepare({ input: BASELINE, execution }, context);
     await provisionSites({ run }, context);
-    expect(await stacksLeft()).toHaveLength(1);
-    const sfn = motoClient(SFNClient);
+    expect(await moto.stacksLeft()).toHaveLength(1);
+    const sfn = moto.client(SFNClient);
     const { stateMachineArn } = await sfn.send(
       new CreateStateMachineCommand({
         name: 'feedpath-test',

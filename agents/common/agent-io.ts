@@ -1,6 +1,7 @@
 /** How the agents' start functions report: events (stdout JSON lines in a process) and log lines. */
 import { emit, type AgentEvent } from '../../lib/agent';
 import type { WallClock } from '../../lib/clock';
+import type { FeedpathError } from '../../lib/errors';
 
 export interface AgentIo {
   /** [report=emit] Receives `ready`, `progress`, `warning` events (a process writes them to stdout). */
@@ -16,12 +17,19 @@ export function stderrLog(agent: string): (line: string) => void {
   return (line) => process.stderr.write(`${agent}: ${line}\n`);
 }
 
-/** The report and log functions with their defaults. */
+/** The report and log functions with their defaults, and `warn`: an error reported as a `warning`. */
 export function agentIo(
   agent: string,
   io: AgentIo,
-): { report: (event: AgentEvent) => void; log: (line: string) => void } {
-  return { report: io.report ?? emit, log: io.log ?? stderrLog(agent) };
+): {
+  report: (event: AgentEvent) => void;
+  log: (line: string) => void;
+  warn: (error: FeedpathError) => void;
+} {
+  const report = io.report ?? emit;
+  const warn = (error: FeedpathError): void =>
+    report({ event: 'warning', agent, code: error.code, message: error.message });
+  return { report, log: io.log ?? stderrLog(agent), warn };
 }
 
 /**

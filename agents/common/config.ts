@@ -8,17 +8,25 @@ import { BINANCE_WS_BASE, streamUrl } from '../../lib/binance';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { streamsSchema } from '../../lib/experiment';
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff';
+import { DEFAULT_RELAY_PING_INTERVAL_MS } from './heartbeat';
+import { DEFAULT_PROGRESS_INTERVAL_MS } from './agent-kit';
 import {
-  DEFAULT_MAX_CONNECTION_MS,
   DEFAULT_OVERLAP_TIMEOUT_MS,
   DEFAULT_SILENCE_TIMEOUT_MS,
   type ExchangeFeedOptions,
-} from './feed';
+} from './feed-options';
+import { DEFAULT_MAX_CONNECTION_MS, MAX_TIMER_MS } from './limits';
 
 /** Where the relay token is read from when the configuration has none (keeps it out of argv). */
 export const TOKEN_ENV = 'FEEDPATH_RELAY_TOKEN';
-/** Node timers overflow above this (≈24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How often each end of the relay pings the other; two intervals without an answer = dead. */
+export const relayPingIntervalSchema = z
+  .number()
+  .int()
+  .min(10)
+  .max(3_600_000)
+  .default(DEFAULT_RELAY_PING_INTERVAL_MS);
 
 /** Fields of the exchange connection, spread into each agent's schema. */
 export const feedConfigShape = {
@@ -50,7 +58,7 @@ export const feedConfigShape = {
   /** Fail (FP_EXCHANGE_UNREACHABLE) if the exchange was never reached this long after start; default: keep trying. */
   connectTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
   /** How often `progress` is reported (and resources sampled), ms. */
-  progressIntervalMs: z.number().int().min(10).max(60_000).default(1_000),
+  progressIntervalMs: z.number().int().min(10).max(60_000).default(DEFAULT_PROGRESS_INTERVAL_MS),
   /** Stop by itself after this long; default: run until SIGTERM/SIGINT. */
   durationSeconds: z
     .number()

@@ -3,21 +3,18 @@
  * or {@link startExchange}'s argument). Unknown keys are rejected; defaults follow Binance spot.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_CONNECTION_MS, MAX_TIMER_MS } from '../common/limits';
 
 /** Binance pings every 20 s. */
 export const DEFAULT_PING_INTERVAL_MS = 20_000;
 /** …and drops a client that has not answered a ping within a minute. */
 export const DEFAULT_PONG_TIMEOUT_MS = 60_000;
-/** A Binance connection lives at most 24 h. */
-export const DEFAULT_MAX_CONNECTION_MS = 24 * 60 * 60 * 1000;
 /**
  * How long before the forced close `serverShutdown` is sent, when not configured: 10 minutes
  * (what client libraries report seeing), but never more than a tenth of the connection lifetime,
  * so a short test lifetime does not announce the shutdown at connect time.
  */
 export const DEFAULT_SHUTDOWN_NOTICE_MS = 10 * 60 * 1000;
-/** Node timers overflow above this (≈24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const symbolSchema = z.string().regex(/^[a-z0-9]+$/, 'a lowercase symbol such as btcusdt');
 

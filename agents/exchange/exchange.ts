@@ -3,9 +3,8 @@
  * capture replay. The agent's main uses it, and so do tests (this agent's and the others').
  */
 import { wallClock } from '../../lib/clock';
-import { describeIssues } from '../../lib/profile';
+import { parseAgentConfig } from '../../lib/agent';
 import { openCapture } from '../../lib/capture';
-import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { exchangeConfigSchema, type ExchangeConfig, type ExchangeConfigInput } from './config';
 import { Replay, type ReplaySummary } from './replay';
 import type { MicrosecondClock } from './event';
@@ -56,10 +55,7 @@ export interface ExchangeHandle {
 
 /** Validates a configuration (defaults filled); a bad one is FP_BAD_CONFIG naming the field. */
 export function parseExchangeConfig(input: unknown): ExchangeConfig {
-  const result = exchangeConfigSchema.safeParse(input);
-  if (!result.success)
-    throw new FeedpathError(ErrorCode.badConfig, `exchange configuration: ${describeIssues(result.error)}`);
-  return result.data;
+  return parseAgentConfig('exchange', exchangeConfigSchema, input);
 }
 
 /**
@@ -71,7 +67,14 @@ export async function startExchange(
   input: ExchangeConfigInput = {},
   options: ExchangeOptions = {},
 ): Promise<ExchangeHandle> {
-  const config = parseExchangeConfig(input);
+  return openExchange(parseExchangeConfig(input), options);
+}
+
+/** Starts the exchange from a validated configuration (see {@link startExchange}). */
+export async function openExchange(
+  config: ExchangeConfig,
+  options: ExchangeOptions = {},
+): Promise<ExchangeHandle> {
   const clock = options.clock ?? wallClock();
   const { source } = config;
   // Open the capture before listening: a bad file fails the start, not the run.

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseStreamRequest, type StreamKind, type StreamRequest } from '../../lib/binance';
-import { ErrorCode, FeedpathError } from '../../lib/errors';
+import { listen } from '../common/listen';
 import type { ExchangeEvent, MicrosecondClock } from './event';
 
 /** After a close frame, a client that does not finish the closing handshake is cut off this much later. */
@@ -81,17 +81,6 @@ interface StreamGroup {
 
 const TEXT_FRAME = { binary: false } as const;
 
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): FeedpathError {
-  if (error.code === 'EADDRINUSE') {
-    return new FeedpathError(ErrorCode.portInUse, `port ${port} on ${host} is already in use`, {
-      cause: error,
-    });
-  }
-  return new FeedpathError(ErrorCode.badConfig, `cannot listen on ${host} port ${port}: ${error.message}`, {
-    cause: error,
-  });
-}
-
 /** The URL clients connect to; a wildcard host is reached through loopback. */
 export function serverUrl(host: string, port: number): string {
   let name = host;
@@ -135,16 +124,7 @@ export class ExchangeServer {
   /** Listens; resolves with the bound port. A port in use is FP_PORT_IN_USE. */
   async listen(): Promise<number> {
     const { host, port } = this.options;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, port));
-      this.http.once('error', onError);
-      this.http.listen(port, host, () => {
-        this.http.off('error', onError);
-        resolve();
-      });
-    });
-    const address = this.http.address();
-    this.boundPort = typeof address === 'object' && address !== null ? address.port : port;
+    this.boundPort = await listen(this.http, host, port);
     return this.boundPort;
   }
 

@@ -4,8 +4,7 @@
  * (several receivers get the same relay: fan-out).
  */
 import { z } from 'zod';
-import { feedConfigShape } from '../common/config';
-import { DEFAULT_RELAY_PING_INTERVAL_MS } from '../common/heartbeat';
+import { feedConfigShape, relayPingIntervalSchema } from '../common/config';
 
 /** A receiver that has this much unsent relay data is cut off (and reconnected later). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -33,7 +32,7 @@ export const forwarderConfigSchema = z
     /** Consecutive token rejections (HTTP 401) by one receiver before the forwarder fails. */
     authRejectLimit: z.number().int().min(1).max(1_000_000).default(DEFAULT_AUTH_REJECT_LIMIT),
     /** How often the forwarder pings each receiver; two intervals without an answer = dead. */
-    relayPingIntervalMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_RELAY_PING_INTERVAL_MS),
+    relayPingIntervalMs: relayPingIntervalSchema,
   })
   .strict();
 

@@ -7,15 +7,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { AgentHandle } from '../../lib/agent';
-import { ErrorCode, FeedpathError } from '../../lib/errors';
+import type { FeedpathError } from '../../lib/errors';
 import { ResourceSampler } from '../../lib/resources';
-import { describeIssues } from '../../lib/profile';
 import { encodeConnectionAnnouncement, encodeRelayWsFrame } from '../../lib/wire';
 import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
+import { defineAgent, stopOnce } from '../common/agent-kit';
 import { feedOptions, resolveToken } from '../common/config';
 import { ConnectionLog, inOpeningOrder } from '../common/connection-log';
 import { ExchangeFeed, type FeedCounters } from '../common/feed';
-import { forwarderConfigSchema, type ForwarderConfigInput } from './config';
+import { forwarderConfigSchema, type ForwarderConfig } from './config';
 import { RelayFanOut } from './fan-out';
 import { RelayLink, type RelayLinkStatus } from './relay-link';
 
@@ -35,20 +35,9 @@ export interface ForwarderHandle extends AgentHandle {
 }
 
 /** Starts the forwarder: connects to the exchange and to every receiver; reports `ready` at once. */
-export async function startForwarder(
-  input: ForwarderConfigInput,
-  io: AgentIo = {},
-): Promise<ForwarderHandle> {
-  const parsed = forwarderConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new FeedpathError(ErrorCode.badConfig, `forwarder configuration: ${describeIssues(parsed.error)}`);
-  }
-  const config = parsed.data;
+async function runForwarder(config: ForwarderConfig, io: AgentIo): Promise<ForwarderHandle> {
   const token = resolveToken('forwarder', config.token);
-  const { report, log } = agentIo('forwarder', io);
-  const warn = (error: FeedpathError): void => {
-    report({ event: 'warning', agent: 'forwarder', code: error.code, message: error.message });
-  };
+  const { report, log, warn } = agentIo('forwarder', io);
   const end = finishSignal(config.durationSeconds);
   const fail = (error: FeedpathError): void => end.fail(error);
   await mkdir(config.outDir, { recursive: true });
@@ -129,26 +118,27 @@ export async function startForwarder(
     metrics: sampler.jsonPath,
   });
 
-  let stopped: Promise<Record<string, unknown>> | undefined;
-  const stop = (reason: string): Promise<Record<string, unknown>> => {
-    stopped ??= (async () => {
-      end.cancel();
-      await feed.stop();
-      await Promise.all(links.map((link) => link.stop()));
-      const metrics = await sampler.stop({
-        receivers: links.map((link) => link.status()),
-        feed: feed.counters,
-        connections: inOpeningOrder(upstream, relayConnections),
-      });
-      log(`stopped (${reason}): ${msgsIn} messages in`);
-      return {
-        msgs_in: msgsIn,
-        receivers: links.map((link) => link.status()),
-        feed: { ...feed.counters },
-        files: [metrics.files.csv, metrics.files.json],
-      };
-    })();
-    return stopped;
-  };
+  const stop = stopOnce(async (reason) => {
+    end.cancel();
+    await feed.stop();
+    await Promise.all(links.map((link) => link.stop()));
+    const metrics = await sampler.stop({
+      receivers: links.map((link) => link.status()),
+      feed: feed.counters,
+      connections: inOpeningOrder(upstream, relayConnections),
+    });
+    log(`stopped (${reason}): ${msgsIn} messages in`);
+    return {
+      msgs_in: msgsIn,
+      receivers: links.map((link) => link.status()),
+      feed: { ...feed.counters },
+      files: [metrics.files.csv, metrics.files.json],
+    };
+  });
   return { exchangeUrl: feed.url, counters, finished: end.finished, stop };
 }
+
+/** The forwarder agent (./main.ts runs it as a process). */
+export const forwarderAgent = defineAgent('forwarder', forwarderConfigSchema, runForwarder);
+/** Starts the forwarder in process: validates `input` (FP_BAD_CONFIG), then as the agent does. */
+export const startForwarder = forwarderAgent.start;

@@ -20,7 +20,7 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_STABLE_AFTER_MS,
   DEFAULT_UNREACHABLE_WARNING_INTERVAL_MS,
-} from '../common/feed';
+} from '../common/feed-options';
 import { startHeartbeat } from '../common/heartbeat';
 
 export interface RelayLinkEvents {

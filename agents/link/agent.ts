@@ -1,11 +1,9 @@
 /** The link emulator as an agent: starts a link and reports it on stdout (see lib/agent.ts). */
 import { emit, type AgentEvent, type AgentHandle } from '../../lib/agent';
 import { ErrorCode } from '../../lib/errors';
-import type { LinkConfig } from './config';
-import { startLink } from './proxy';
-
-/** How often the agent reports its counters. */
-export const PROGRESS_INTERVAL_MS = 1_000;
+import { defineAgent, DEFAULT_PROGRESS_INTERVAL_MS, reportProgress } from '../common/agent-kit';
+import { linkConfigSchema, type LinkConfig } from './config';
+import { openLink } from './proxy';
 
 /**
  * Starts the link and reports `ready` {name, host, port, target, forward, reverse}, then `progress`
@@ -15,18 +13,18 @@ export const PROGRESS_INTERVAL_MS = 1_000;
 export async function startLinkAgent(
   config: LinkConfig,
   report: (event: AgentEvent) => void = emit,
-  progressIntervalMs = PROGRESS_INTERVAL_MS,
+  progressIntervalMs = DEFAULT_PROGRESS_INTERVAL_MS,
 ): Promise<AgentHandle> {
-  const link = await startLink(config);
+  const link = await openLink(config);
   const { name, target, forward, reverse } = config;
   report({ event: 'ready', agent: 'link', name, host: link.host, port: link.port, target, forward, reverse });
   let reportedUnreachable = 0;
-  const timer = setInterval(() => {
+  const stopProgress = reportProgress(report, progressIntervalMs, () => {
     const counters = link.counters;
-    report({ event: 'progress', agent: 'link', name, ...counters });
+    const events: AgentEvent[] = [{ event: 'progress', agent: 'link', name, ...counters }];
     const { unreachable } = counters.connections;
     if (unreachable > reportedUnreachable) {
-      report({
+      events.push({
         event: 'warning',
         agent: 'link',
         name,
@@ -35,12 +33,18 @@ export async function startLinkAgent(
       });
       reportedUnreachable = unreachable;
     }
-  }, progressIntervalMs);
+    return events;
+  });
   return {
     async stop() {
-      clearInterval(timer);
+      stopProgress();
       const totals = await link.stop();
       return { name, port: link.port, ...totals };
     },
   };
 }
+
+/** The link agent (./main.ts runs it as a process). */
+export const linkAgent = defineAgent('link', linkConfigSchema, (config, io) =>
+  startLinkAgent(config, io.report),
+);

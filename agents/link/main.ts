@@ -1,6 +1,4 @@
 /** `node dist/agents/link.js --config-json '{"target":{"port":9000},"forward":{"delayMs":100}}'` */
-import { runAgent } from '../../lib/agent';
-import { startLinkAgent } from './agent';
-import { linkConfigSchema } from './config';
+import { linkAgent } from './agent';
 
-void runAgent('link', linkConfigSchema, (config) => startLinkAgent(config));
+linkAgent.main();

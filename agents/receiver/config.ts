@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 import { MODES } from '../../lib/experiment';
-import { feedConfigShape } from '../common/config';
-import { DEFAULT_RELAY_PING_INTERVAL_MS } from '../common/heartbeat';
+import { feedConfigShape, relayPingIntervalSchema } from '../common/config';
 
 /** The port the receiver listens on for relays when none is given. */
 export const DEFAULT_RELAY_PORT = 9000;
@@ -33,7 +32,7 @@ export const receiverConfigSchema = z
     /** 0 takes any free port; the bound port is reported in `ready`. */
     port: z.number().int().min(0).max(65_535).default(DEFAULT_RELAY_PORT),
     /** How often each forwarder connection is pinged; two intervals without an answer = dead. */
-    relayPingIntervalMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_RELAY_PING_INTERVAL_MS),
+    relayPingIntervalMs: relayPingIntervalSchema,
     /** Sample rows reach the file at least this often (a crash loses at most this much). */
     flushIntervalMs: z.number().int().min(10).max(1_000).default(250),
   })

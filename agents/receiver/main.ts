@@ -2,8 +2,6 @@
  * `node dist/agents/receiver.js --config-json '{"mode":"paired","port":9000,"exchangeUrl":"ws://127.0.0.1:9100","outDir":"results/x"}'`
  * (token from the config or FEEDPATH_RELAY_TOKEN). See lib/agent.ts for the process protocol.
  */
-import { runAgent } from '../../lib/agent';
-import { receiverConfigSchema } from './config';
-import { startReceiver } from './receiver';
+import { receiverAgent } from './receiver';
 
-void runAgent('receiver', receiverConfigSchema, (config) => startReceiver(config));
+receiverAgent.main();

@@ -2,22 +2,16 @@
  * burst.*: bursts of 735 messages, each written at once with one E, into the receiver and into a
  * plain `ws` client: first → last stamp and the last message's latency.
  */
-import { join } from 'node:path';
-import { resultsCsvName } from '../../lib/samples';
 import type { BenchFigure } from '../figures';
-import { startWorker } from '../harness';
-import { burstFigures, type BurstFigures, type FramePhase } from '../workers';
+import type { FramePhase } from '../workers/frames';
+import { burstFigures, type BurstFigures } from '../workers/sink';
 import {
-  AGENT_CORE,
   conditionsNow,
   contiguous,
+  loadReceiver,
+  loadSink,
   median,
-  readSamples,
-  receiverConfig,
-  startAgent,
-  startGenerator,
-  startWhenConnected,
-  waitForSamples,
+  receiverSamples,
   withRatio,
   withRun,
   type AgentBench,
@@ -43,14 +37,9 @@ interface BurstRun {
 /** Bursts into the receiver: per burst, first-to-last stamp spread and the last message's latency. */
 async function receiverBursts(): Promise<BurstRun> {
   return withRun('receiver-burst', async (dir, procs) => {
-    const { gen, port } = await startGenerator(procs, 'frames', { phases: burstPhases });
-    const receiver = await startAgent('receiver', receiverConfig(port, dir), AGENT_CORE);
-    procs.push(receiver);
-    await startWhenConnected(gen, 'receiver connection');
+    const { gen, receiver } = await loadReceiver(procs, dir, 'frames', { phases: burstPhases });
     const done = await gen.waitFor((l) => l.done === true, 'all sent', 30_000);
-    await waitForSamples(receiver, 'baseline', burstTotal, 10_000);
-    await receiver.stop();
-    const rows = await readSamples(join(dir, resultsCsvName('baseline')));
+    const { rows } = await receiverSamples(receiver, dir, 'baseline', burstTotal, 10_000);
     if (rows.rows !== burstTotal || !contiguous(rows.seq))
       throw new Error(`burst: ${rows.rows} rows of ${burstTotal}, or out of order`);
     const latenciesUs = rows.e2eMs.map((ms) => ms * 1000);
@@ -62,20 +51,11 @@ async function receiverBursts(): Promise<BurstRun> {
 /** The same bursts into a plain `ws` client (the reference). */
 async function wsBursts(): Promise<BurstRun> {
   return withRun('ws-burst', async (_dir, procs) => {
-    const { gen, port } = await startGenerator(procs, 'frames', { phases: burstPhases });
-    const sink = startWorker(
-      'sink',
-      {
-        url: `ws://127.0.0.1:${port}`,
-        count: burstTotal,
-        burstSize: BURST_SIZE,
-        bursts: BURSTS,
-        timeoutMs: 30_000,
-      },
-      AGENT_CORE,
+    const { gen, sink } = await loadSink(
+      procs,
+      { phases: burstPhases },
+      { count: burstTotal, burstSize: BURST_SIZE, bursts: BURSTS, timeoutMs: 30_000 },
     );
-    procs.push(sink);
-    await startWhenConnected(gen, 'sink connection');
     const result = await sink.waitFor((l) => 'received' in l, 'sink result', 40_000);
     const done = await gen.waitFor((l) => l.done === true, 'all sent', 10_000);
     return {

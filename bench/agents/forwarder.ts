@@ -6,7 +6,9 @@ import type { Json } from '../../lib/json';
 import { ProcessSampler } from '../../lib/resources';
 import type { BenchFigure } from '../figures';
 import { startWorker } from '../harness';
-import { START_SIGNAL, type FramePhase, type RelaySinkResult } from '../workers';
+import { START_SIGNAL } from '../workers/common';
+import type { FramePhase } from '../workers/frames';
+import type { RelaySinkResult } from '../workers/relay-sinks';
 import {
   AGENT_CORE,
   LOAD_CORE,

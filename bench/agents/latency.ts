@@ -4,7 +4,6 @@
  * `ws` hops (ws_reference.hop_latency_*_adjacent) so that each is read against the same minutes.
  */
 import { join } from 'node:path';
-import { resultsCsvName } from '../../lib/samples';
 import type { Distribution } from '../../lib/stats';
 import { describe } from '../../lib/stats';
 import { RELAY_PATH } from '../../lib/wire';
@@ -20,14 +19,13 @@ import {
   TOKEN,
   conditionsNow,
   forwarderConnected,
+  loadReceiver,
   num,
-  readSamples,
-  receiverConfig,
+  receiverSamples,
   round,
   startAgent,
   startGenerator,
   startWhenConnected,
-  waitForSamples,
   withRatio,
   withRun,
   type AgentBench,
@@ -36,14 +34,9 @@ import {
 /** One-way latency of a direct hop (plain `ws` server → receiver) at `rate` msg/s, from the CSV. */
 async function receiverLatency(count: number, rate: number): Promise<Distribution | null> {
   return withRun('receiver-latency', async (dir, procs) => {
-    const { gen, port } = await startGenerator(procs, 'blaster', { count, rate });
-    const receiver = await startAgent('receiver', receiverConfig(port, dir), AGENT_CORE);
-    procs.push(receiver);
-    await startWhenConnected(gen, 'receiver connection');
+    const { gen, receiver } = await loadReceiver(procs, dir, 'blaster', { count, rate });
     await gen.waitFor((l) => l.done === true, 'all sent', (count / rate) * 1000 + 30_000);
-    await waitForSamples(receiver, 'baseline', count, 10_000);
-    await receiver.stop();
-    const rows = await readSamples(join(dir, resultsCsvName('baseline')));
+    const { rows } = await receiverSamples(receiver, dir, 'baseline', count, 10_000);
     return describe(rows.e2eMs);
   });
 }
@@ -101,9 +94,7 @@ async function relayLatency(
     }
     await startWhenConnected(gen, 'relay connection');
     await gen.waitFor((l) => l.done === true, 'all sent', (count / rate) * 1000 + 30_000);
-    await waitForSamples(receiver, 'backbone', count, 10_000);
-    await receiver.stop();
-    const rows = await readSamples(join(dir, 'receiver', resultsCsvName('backbone')));
+    const { rows } = await receiverSamples(receiver, join(dir, 'receiver'), 'backbone', count, 10_000);
     return rows.legMs && describe(rows.legMs);
   });
 }

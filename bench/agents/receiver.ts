@@ -2,22 +2,15 @@
  * receiver.max_msgs_per_s: the receiver's maximum rate, every message in its CSV, against a plain
  * `ws` client fed by the same generator (ws_reference.client_max_msgs_per_s).
  */
-import { join } from 'node:path';
-import { resultsCsvName } from '../../lib/samples';
 import type { BenchFigure } from '../figures';
-import { startWorker } from '../harness';
 import {
-  AGENT_CORE,
   conditionsNow,
   contiguous,
+  loadReceiver,
+  loadSink,
   num,
-  readSamples,
-  receiverConfig,
+  receiverSamples,
   round,
-  startAgent,
-  startGenerator,
-  startWhenConnected,
-  waitForSamples,
   withRatio,
   withRun,
   type AgentBench,
@@ -39,15 +32,10 @@ interface ReceiverMaxResult {
  */
 async function receiverMax(count: number): Promise<ReceiverMaxResult> {
   return withRun('receiver-max', async (dir, procs) => {
-    const { gen, port } = await startGenerator(procs, 'frames', { phases: [{ count, rate: 0 }] });
-    const receiver = await startAgent('receiver', receiverConfig(port, dir), AGENT_CORE);
-    procs.push(receiver);
-    await startWhenConnected(gen, 'receiver connection');
+    const { gen, receiver } = await loadReceiver(procs, dir, 'frames', { phases: [{ count, rate: 0 }] });
     await gen.waitFor((l) => l.done === true, 'all sent', 60_000);
-    await waitForSamples(receiver, 'baseline', count, 60_000);
-    const done = await receiver.stop();
+    const { done, rows } = await receiverSamples(receiver, dir, 'baseline', count, 60_000);
     const status = (done?.paths as Record<string, { lost?: number | null }> | undefined)?.baseline;
-    const rows = await readSamples(join(dir, resultsCsvName('baseline')));
     const warm = Math.floor(rows.rows / 10);
     const last = rows.rows - 1;
     return {
@@ -64,10 +52,7 @@ async function receiverMax(count: number): Promise<ReceiverMaxResult> {
 /** A plain `ws` client (the reference sink) fed by the same generator as {@link receiverMax}. */
 async function wsClientMax(count: number): Promise<number> {
   return withRun('ws-client-max', async (_dir, procs) => {
-    const { gen, port } = await startGenerator(procs, 'frames', { phases: [{ count, rate: 0 }] });
-    const sink = startWorker('sink', { url: `ws://127.0.0.1:${port}`, count, timeoutMs: 60_000 }, AGENT_CORE);
-    procs.push(sink);
-    await startWhenConnected(gen, 'sink connection');
+    const { sink } = await loadSink(procs, { phases: [{ count, rate: 0 }] }, { count, timeoutMs: 60_000 });
     const result = await sink.waitFor((l) => 'received' in l, 'sink result', 70_000);
     return num(result.msgsPerS);
   });

@@ -10,7 +10,7 @@ import { resultsCsvName } from '../../lib/samples';
 import type { Distribution } from '../../lib/stats';
 import type { BenchFigure } from '../figures';
 import { sleep, startWorker } from '../harness';
-import { START_SIGNAL } from '../workers';
+import { START_SIGNAL } from '../workers/common';
 import {
   AGENT_CORE,
   LOAD_CORE,

@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { ArrivalEpoch, readPathColumns, type PathColumns } from '../../lib/analysis';
 import type { Json } from '../../lib/json';
 import { AGENT_NODE_FLAGS } from '../../lib/node-flags';
-import { agentsDir } from '../../lib/paths';
-import type { PathName } from '../../lib/samples';
+import { resultsCsvName, type PathName } from '../../lib/samples';
 import { describe } from '../../lib/stats';
 import type { BenchFigure } from '../figures';
-import { Proc, pinned, pinningNote, sleep, startWorker } from '../harness';
-import { START_SIGNAL } from '../workers';
+import { Proc, pinningNote, sleep, startAgentProcess, startWorker } from '../harness';
+import { START_SIGNAL } from '../workers/common';
 import { MESSAGE_BYTES } from '../ws-reference';
 
 /** What each agent benchmark gets: a log line writer and the `ws_reference.*` figures by short name. */
@@ -40,13 +39,7 @@ export type AgentName = 'exchange' | 'forwarder' | 'receiver';
 
 /** A real agent bundle, as the local run starts it (same Node flags), pinned to a core. */
 export async function startAgent(agent: AgentName, config: Json, core: number): Promise<Proc> {
-  const { command, args } = pinned(core, process.execPath, [
-    ...AGENT_NODE_FLAGS,
-    join(agentsDir(), `${agent}.js`),
-    '--config-json',
-    JSON.stringify(config),
-  ]);
-  const proc = new Proc(agent, command, args);
+  const proc = startAgentProcess(agent, config, core);
   await proc.waitFor((l) => l.event === 'ready' || l.event === 'error', 'ready', READY_TIMEOUT_MS);
   const error = proc.latest((l) => l.event === 'error');
   if (error !== undefined) throw proc.failure(`failed to start: ${String(error.message)}`);
@@ -71,7 +64,7 @@ export async function withRun<T>(
 
 export const num = (value: unknown): number => (typeof value === 'number' ? value : NaN);
 
-/** A load generator (bench/workers.ts) for one client on the load core, held until {@link startWhenConnected}. */
+/** A load generator (bench/workers/) for one client on the load core, held until {@link startWhenConnected}. */
 export async function startGenerator(
   procs: Proc[],
   worker: 'frames' | 'blaster',
@@ -87,6 +80,50 @@ export async function startGenerator(
 export async function startWhenConnected(gen: Proc, client: string): Promise<void> {
   await gen.waitFor((l) => l.connected === 1, client, READY_TIMEOUT_MS);
   gen.signal(START_SIGNAL);
+}
+
+/** A generator whose one client is the receiver under test (baseline, agent core), sending once it is connected. */
+export async function loadReceiver(
+  procs: Proc[],
+  dir: string,
+  worker: 'frames' | 'blaster',
+  args: Json,
+): Promise<{ gen: Proc; receiver: Proc }> {
+  const { gen, port } = await startGenerator(procs, worker, args);
+  const receiver = await startAgent('receiver', receiverConfig(port, dir), AGENT_CORE);
+  procs.push(receiver);
+  await startWhenConnected(gen, 'receiver connection');
+  return { gen, receiver };
+}
+
+/** The same for a plain `ws` client (the `sink` worker, agent core), the receiver's reference. */
+export async function loadSink(
+  procs: Proc[],
+  generatorArgs: Json,
+  sinkArgs: Json,
+): Promise<{ gen: Proc; sink: Proc }> {
+  const { gen, port } = await startGenerator(procs, 'frames', generatorArgs);
+  const sink = startWorker('sink', { url: `ws://127.0.0.1:${port}`, ...sinkArgs }, AGENT_CORE);
+  procs.push(sink);
+  await startWhenConnected(gen, 'sink connection');
+  return { gen, sink };
+}
+
+/**
+ * Stops the receiver once it has `count` samples on `path` (or they stopped coming), then reads that
+ * path's CSV from `outDir`; `done` is the receiver's `done` event.
+ */
+export async function receiverSamples(
+  receiver: Proc,
+  outDir: string,
+  path: PathName,
+  count: number,
+  timeoutMs: number,
+): Promise<{ done: Json | undefined; rows: PathColumns }> {
+  await waitForSamples(receiver, path, count, timeoutMs);
+  const done = await receiver.stop();
+  const rows = await readSamples(join(outDir, resultsCsvName(path)));
+  return { done, rows };
 }
 
 /** Samples recorded so far on a receiver path, from its latest `progress`. */

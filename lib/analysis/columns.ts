@@ -89,3 +89,23 @@ export class U8Column extends Column<Uint8Array> {
     super(Uint8Array);
   }
 }
+
+/**
+ * A column many files lack (depth ids, price, the backbone leg…): it begins at the first row with a
+ * value, NaN ("not applicable") before it, and stays null while no row has one.
+ */
+export class OptionalF64Column {
+  private column: F64Column | null = null;
+
+  /** Appends row `row`'s value; NaN when the row has none. */
+  push(row: number, value: number): void {
+    if (value === value) {
+      if (this.column === null) this.column = F64Column.filled(row);
+      this.column.push(value);
+    } else if (this.column !== null) this.column.push(NaN);
+  }
+
+  finish(): Float64Array | null {
+    return this.column?.finish() ?? null;
+  }
+}

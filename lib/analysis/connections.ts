@@ -89,34 +89,42 @@ export function analyzeConnections(
   const pairOf = (a: number, b: number): number =>
     (connA === null ? 0 : (connA[a] as number)) * 65536 + (connB === null ? 0 : (connB[b] as number));
 
-  // Pass 1: the pairs, their counts and time spans. Events of one stream come in id order, so the
-  // pair rarely changes from one event to the next: the last lookup is kept.
+  // Both passes walk the matched events timed on both paths, each with the index of its pair.
+  // Events of one stream come in id order, so the pair rarely changes from one event to the next:
+  // the last lookup is kept. Pass 1 meets each pair first and registers it.
   const index = new Map<number, number>();
   const counts: number[] = [];
   const first: number[] = [];
   const last: number[] = [];
-  let lastKey = -1;
-  let lastIndex = -1;
-  forEachMatch(baseline, backbone, (a, b) => {
-    const t = timeA[a] as number;
-    const delta = (timeB[b] as number) - t;
-    if (delta !== delta) return;
-    const key = pairOf(a, b);
-    if (key !== lastKey) {
-      lastKey = key;
-      let k = index.get(key);
-      if (k === undefined) {
-        k = counts.length;
-        index.set(key, k);
-        counts.push(0);
-        first.push(Infinity);
-        last.push(-Infinity);
+  const eachEvent = (visit: (k: number, t: number, delta: number) => void): void => {
+    let lastKey = -1;
+    let lastIndex = -1;
+    forEachMatch(baseline, backbone, (a, b) => {
+      const t = timeA[a] as number;
+      const delta = (timeB[b] as number) - t;
+      if (delta !== delta) return;
+      const key = pairOf(a, b);
+      if (key !== lastKey) {
+        lastKey = key;
+        let k = index.get(key);
+        if (k === undefined) {
+          k = counts.length;
+          index.set(key, k);
+          counts.push(0);
+          first.push(Infinity);
+          last.push(-Infinity);
+        }
+        lastIndex = k;
       }
-      lastIndex = k;
-    }
-    counts[lastIndex] = (counts[lastIndex] as number) + 1;
-    if (t < (first[lastIndex] as number)) first[lastIndex] = t;
-    if (t > (last[lastIndex] as number)) last[lastIndex] = t;
+      visit(lastIndex, t, delta);
+    });
+  };
+
+  // Pass 1: the pairs, their counts and time spans.
+  eachEvent((k, t) => {
+    counts[k] = (counts[k] as number) + 1;
+    if (t < (first[k] as number)) first[k] = t;
+    if (t > (last[k] as number)) last[k] = t;
   });
   const keys = [...index.keys()];
   const describePair = (k: number, median: number, ci: BlockInterval | null): ConnectionPair => {
@@ -150,20 +158,11 @@ export function analyzeConnections(
   const deltas = new Float64Array(total);
   const times = new Float64Array(total);
   const fill = offsets.slice(0, counts.length);
-  lastKey = -1;
-  forEachMatch(baseline, backbone, (a, b) => {
-    const t = timeA[a] as number;
-    const delta = (timeB[b] as number) - t;
-    if (delta !== delta) return;
-    const key = pairOf(a, b);
-    if (key !== lastKey) {
-      lastKey = key;
-      lastIndex = index.get(key) as number;
-    }
-    const at = fill[lastIndex] as number;
+  eachEvent((k, t, delta) => {
+    const at = fill[k] as number;
     deltas[at] = delta;
     times[at] = t;
-    fill[lastIndex] = at + 1;
+    fill[k] = at + 1;
   });
 
   const pairs: ConnectionPair[] = [];

@@ -10,12 +10,12 @@ import { ErrorCode, isFeedpathError } from '../errors';
 import type { BlockInterval, Distribution } from '../stats';
 import { resultsCsvName } from '../samples';
 import type { ResultsStore } from '../store';
-import type { ArrivalEpoch } from './csv';
+import type { ArrivalEpoch } from './path-columns';
 import { dataErrorWarnings } from './data-errors';
 import type { Evidence } from './evidence';
 import { pairPaths } from './paired';
 import { analyzePath, type PathAnalysis } from './path';
-import { readPath, type SummaryOptions } from './summaries';
+import { readResults, type SummaryOptions } from './read';
 
 export interface ControlAnalysis {
   /** Where the control's rows came from. */
@@ -67,7 +67,7 @@ export async function analyzeControl(
   const file = store.describe(key);
   let control: PathAnalysis;
   try {
-    const columns = await readPath(store, key, options);
+    const columns = await readResults(store, key, options);
     if (columns === null) return null;
     // A second direct connection is a baseline by construction: the same columns, the same checks.
     control = analyzePath('baseline', columns, { runDurationMs: options.runDurationMs });

@@ -14,15 +14,31 @@
  * (missing, empty, header not the seed's) throws FP_BAD_RESULTS.
  */
 import { ErrorCode, FeedpathError } from '../errors';
-import { parseStreamName, type StreamKind } from '../binance';
-import { SEED_COLUMNS } from '../samples';
-import { F64Column, U16Column, U8Column } from './columns';
-import { DataErrorLog, ROW_FLAG, ROW_OK, ROW_SUSPECT, type DataErrorKind } from './data-errors';
+import type { StreamKind } from '../binance';
+import { F64Column, OptionalF64Column, U16Column, U8Column } from './columns';
+import {
+  CR,
+  cursor,
+  EMPTY,
+  fieldDecimal,
+  fieldNs,
+  fieldUint,
+  fieldWasEmpty,
+  INVALID,
+  msSinceEvent,
+  NEWLINE,
+  nsNanos,
+  nsSeconds,
+  skipField,
+} from './csv-fields';
+import { ROW_FLAG, ROW_OK, ROW_SUSPECT } from './data-errors';
+import type { ArrivalEpoch, PathColumns, ReadOptions } from './path-columns';
+import { readHeader } from './csv-header';
+import { RowProblems } from './row-problems';
+import { StreamGroups } from './stream-groups';
 
 /** Latencies above this are rejected as absurd (a clock or unit error, not a network). */
 export const DEFAULT_MAX_LATENCY_MS = 3_600_000;
-/** How many problem rows are kept with their line for the report (all are counted). */
-export const MAX_PROBLEMS_KEPT = 20;
 /**
  * Kind assumed for rows without a stream name (seed-format CSVs from another tool): the seed
  * experiment's `sequence_id` is a contiguous exchange id, so gaps are read as trade-id gaps unless
@@ -45,225 +61,12 @@ export const CLOCK_STEP_TOLERANCE_MS = 100;
  */
 export const LATENCY_CELL_TOLERANCE_MS = 1;
 
-/** The epoch second arrivals are stored relative to; shared by the paths of one analysis. */
-export class ArrivalEpoch {
-  second: number | undefined;
-}
-
-export interface RowProblem {
-  line: number;
-  message: string;
-}
-
-/** One stream of a path: rows with the same (stream kind, symbol) are the same events on both paths. */
-export interface StreamGroup {
-  /** Match key across paths: `<kind>:<symbol>` (or `?<stream>:<symbol>` for an unknown stream). */
-  key: string;
-  kind: StreamKind | undefined;
-  /** True when the kind was assumed (no stream name in the file). */
-  kindAssumed: boolean;
-  symbol: string;
-  /** Stream names seen for this key (e.g. `btcusdt@trade`; '' when the file has none). */
-  streams: string[];
-}
-
-/** A path's rows as columns; NaN marks an empty (not applicable) value. */
-export interface PathColumns {
-  source: string;
-  /** Rows with a readable sequence_id (clean or flagged): the events the path recorded. */
-  rows: number;
-  /** Rows without a readable sequence_id (or stream), left out of the columns. */
-  skipped: number;
-  problems: RowProblem[];
-  /** Problem rows per detailed reason (e.g. 'bad latency'). */
-  problemCounts: Record<string, number>;
-  /** Per row: ROW_OK, a ROW_FLAG data-error code, or ROW_SUSPECT (data-errors.ts). */
-  flags: Uint8Array;
-  /** Data errors by kind, with their first lines. */
-  dataErrors: DataErrorLog;
-  /**
-   * For each skipped unreadable line, the number of rows read before it (ascending): the line lies
-   * between rows `at − 1` and `at` in file order.
-   */
-  unreadableAt: number[];
-  /** The same for blank lines (only to give each row its line number). */
-  blankAt: number[];
-  /** Rows whose latency cells could be checked against their timestamps, and how many disagreed. */
-  latencyChecked: number;
-  latencySuspects: number;
-  /** The epoch second `arrivalNs` is relative to (undefined without any frankfurt_time). */
-  epochSecond: number | undefined;
-  hasStreamColumn: boolean;
-  groups: StreamGroup[];
-  group: Uint16Array;
-  seq: Float64Array;
-  /** Depth only: first update id U (null when the file has none). */
-  firstId: Float64Array | null;
-  /**
-   * The `connection` column: the ordinal of the exchange connection that delivered the row (NaN in
-   * a row without one; null when no row has one, e.g. a file written before the column).
-   */
-  connection: Float64Array | null;
-  /**
-   * The exchange event time E per row, µs (exchange_time_us, else binance_time × 1000; NaN in a row
-   * without one); null when no row has one. For the market context (market.ts).
-   */
-  eventUs: Float64Array | null;
-  /** The `price` and `quantity` columns (trades; NaN elsewhere); null when no row has one. */
-  price: Float64Array | null;
-  quantity: Float64Array | null;
-  /** Receiver arrival (frankfurt_time) in ns since `epoch.second`. */
-  arrivalNs: Float64Array;
-  /** end_to_end_latency_ms. */
-  e2eMs: Float64Array;
-  /** backbone_latency_ms: forwarder → receiver (null when the column is empty throughout). */
-  legMs: Float64Array | null;
-  /** tokyo_time − exchange event time E, in ms (null when no row has both). */
-  exchangeToForwarderMs: Float64Array | null;
-}
-
-export interface ReadOptions {
-  epoch: ArrivalEpoch;
-  /** Stream kind of rows without a stream name; default {@link ASSUMED_KIND}. */
-  defaultKind?: StreamKind;
-  maxLatencyMs?: number;
-}
-
-const COMMA = 44;
-const NEWLINE = 10;
-const CR = 13;
-const MINUS = 45;
-const DOT = 46;
-const ZERO = 48;
-const NINE = 57;
-const MAX_FIELDS = 64;
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-
-const EMPTY = -2;
-const INVALID = -1;
-// Results of the field parsers, kept in module scope so that a row allocates nothing: `cursor` is
-// the index of the comma that ends the field (or the line's end).
-let cursor = 0;
-let nsSeconds = 0;
-let nsNanos = 0;
-let fieldWasEmpty = false;
-
-/** A non-negative integer field from `p`: its value, EMPTY, or INVALID (not digits, or beyond 2⁵³). */
-function fieldUint(buf: Buffer, p: number, e: number): number {
-  let v = 0;
-  let i = p;
-  let bad = false;
-  for (; i < e; i++) {
-    const c = buf[i] as number;
-    if (c === COMMA) break;
-    if (c < ZERO || c > NINE) bad = true;
-    else v = v * 10 + (c - ZERO);
-  }
-  cursor = i;
-  if (bad) return INVALID;
-  if (i === p) return EMPTY;
-  return v <= Number.MAX_SAFE_INTEGER ? v : INVALID;
-}
-
-/** An integer ns timestamp field split into nsSeconds / nsNanos (last 9 digits): 0, EMPTY or INVALID. */
-function fieldNs(buf: Buffer, p: number, e: number): number {
-  let q = p;
-  while (q < e && buf[q] !== COMMA) q++;
-  cursor = q;
-  if (q === p) return EMPTY;
-  const split = q - 9 > p ? q - 9 : p;
-  let hi = 0;
-  for (let i = p; i < split; i++) {
-    const c = buf[i] as number;
-    if (c < ZERO || c > NINE) return INVALID;
-    hi = hi * 10 + (c - ZERO);
-  }
-  let lo = 0;
-  for (let i = split; i < q; i++) {
-    const c = buf[i] as number;
-    if (c < ZERO || c > NINE) return INVALID;
-    lo = lo * 10 + (c - ZERO);
-  }
-  nsSeconds = hi;
-  nsNanos = lo;
-  return 0;
-}
-
-/** ms from an event time (µs since the Unix epoch) to a timestamp split as seconds + ns, exact to the ns. */
-function msSinceEvent(seconds: number, nanos: number, eventUs: number): number {
-  const eventSec = Math.floor(eventUs / 1e6);
-  return ((seconds - eventSec) * 1e9 + (nanos - (eventUs - eventSec * 1e6) * 1000)) / 1e6;
-}
-
-function latin1(buf: Buffer, s: number, e: number): string {
-  return buf.toString('latin1', s, e);
-}
-
-/**
- * A decimal field: its value, or NaN (with fieldWasEmpty telling empty from invalid). Digits are
- * gathered into one integer and divided once by a power of ten: both are exact, so the one
- * rounding gives the same double as `parseFloat`.
- */
-function fieldDecimal(buf: Buffer, p: number, e: number): number {
-  let i = p;
-  let negative = false;
-  if (i < e && buf[i] === MINUS) {
-    negative = true;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let scale = 0;
-  let dot = false;
-  let other = false;
-  for (; i < e; i++) {
-    const c = buf[i] as number;
-    if (c >= ZERO && c <= NINE) {
-      mantissa = mantissa * 10 + (c - ZERO);
-      digits++;
-      if (dot) scale++;
-    } else if (c === COMMA) {
-      break;
-    } else if (c === DOT && !dot) {
-      dot = true;
-    } else {
-      other = true;
-    }
-  }
-  cursor = i;
-  fieldWasEmpty = i === p;
-  if (fieldWasEmpty) return NaN;
-  if (other || digits > 15 || scale >= POW10.length) {
-    // Exponents, long fractions, stray characters: the general (slower) path.
-    const text = latin1(buf, p, i).trim();
-    const value = text === '' ? NaN : Number(text);
-    return Number.isFinite(value) ? value : NaN;
-  }
-  if (digits === 0) return NaN;
-  const value = scale === 0 ? mantissa : mantissa / (POW10[scale] as number);
-  return negative ? -value : value;
-}
-
-function sameBytes(buf: Buffer, s: number, e: number, ref: Uint8Array): boolean {
-  if (e - s !== ref.length) return false;
-  for (let i = 0; i < ref.length; i++) if (buf[s + i] !== ref[i]) return false;
-  return true;
-}
-
-interface KnownName {
-  stream: Uint8Array;
-  symbol: Uint8Array;
-  group: number;
-}
-
 /** Reads one path's CSV from a stream of buffers. */
-export class PathCsvReader {
+export class PathCsvReader extends RowProblems {
   private readonly epoch: ArrivalEpoch;
-  private readonly defaultKind: StreamKind;
   private readonly maxLatencyMs: number;
 
   private leftover: Buffer | null = null;
-  private line = 0;
   private headerSeen = false;
   private streamCol = -1;
   private symbolCol = -1;
@@ -274,17 +77,9 @@ export class PathCsvReader {
   private quantityCol = -1;
   private lastUsedCol = -1;
 
-  private rows = 0;
-  private skipped = 0;
-  private readonly problems: RowProblem[] = [];
-  private readonly problemCounts: Record<string, number> = {};
-  private readonly dataErrors = new DataErrorLog();
-  private readonly unreadableAt: number[] = [];
   private readonly blankAt: number[] = [];
   private latencyChecked = 0;
   private latencySuspects = 0;
-  /** The current row's flag (one kind per row: the first problem found). */
-  private rowFlag = ROW_OK;
   // Receiver time in file order: the highest clean arrival so far, the row that set it (and its
   // line), and the highest before it, to tell a lone jump forward from a step back.
   private maxArrival = -Infinity;
@@ -292,32 +87,26 @@ export class PathCsvReader {
   private maxRowLine = 0;
   private maxBefore = -Infinity;
 
-  private readonly groups: StreamGroup[] = [];
-  private readonly groupByKey = new Map<string, number>();
-  private readonly groupByNames = new Map<string, number>();
-  private readonly known: KnownName[] = [];
-  private lastKnown: KnownName | undefined;
+  private readonly streams: StreamGroups;
 
   private readonly flags = new U8Column();
   private readonly group = new U16Column();
   private readonly seq = new F64Column();
-  private firstId: F64Column | null = null;
-  private connection: F64Column | null = null;
-  private eventUs: F64Column | null = null;
-  private price: F64Column | null = null;
-  private quantity: F64Column | null = null;
+  private readonly firstId = new OptionalF64Column();
+  private readonly connection = new OptionalF64Column();
+  private readonly eventUs = new OptionalF64Column();
+  private readonly price = new OptionalF64Column();
+  private readonly quantity = new OptionalF64Column();
   private readonly arrival = new F64Column();
   private readonly e2e = new F64Column();
-  private leg: F64Column | null = null;
-  private exFwd: F64Column | null = null;
+  private readonly leg = new OptionalF64Column();
+  private readonly exFwd = new OptionalF64Column();
 
-  constructor(
-    readonly source: string,
-    options: ReadOptions,
-  ) {
+  constructor(source: string, options: ReadOptions) {
+    super(source);
     this.epoch = options.epoch;
-    this.defaultKind = options.defaultKind ?? ASSUMED_KIND;
     this.maxLatencyMs = options.maxLatencyMs ?? DEFAULT_MAX_LATENCY_MS;
+    this.streams = new StreamGroups(source, options.defaultKind ?? ASSUMED_KIND);
   }
 
   /** Feeds the next bytes of the file. */
@@ -372,150 +161,32 @@ export class PathCsvReader {
       latencySuspects: this.latencySuspects,
       epochSecond: this.epoch.second,
       hasStreamColumn: this.streamCol >= 0,
-      groups: this.groups,
+      groups: this.streams.groups,
       group: this.group.finish(),
       seq: this.seq.finish(),
-      firstId: this.firstId?.finish() ?? null,
-      connection: this.connection?.finish() ?? null,
-      eventUs: this.eventUs?.finish() ?? null,
-      price: this.price?.finish() ?? null,
-      quantity: this.quantity?.finish() ?? null,
+      firstId: this.firstId.finish(),
+      connection: this.connection.finish(),
+      eventUs: this.eventUs.finish(),
+      price: this.price.finish(),
+      quantity: this.quantity.finish(),
       arrivalNs: this.arrival.finish(),
       e2eMs: this.e2e.finish(),
-      legMs: this.leg?.finish() ?? null,
-      exchangeToForwarderMs: this.exFwd?.finish() ?? null,
+      legMs: this.leg.finish(),
+      exchangeToForwarderMs: this.exFwd.finish(),
     };
   }
 
-  private note(reason: string, detail: string, line = this.line): void {
-    this.problemCounts[reason] = (this.problemCounts[reason] ?? 0) + 1;
-    if (this.problems.length < MAX_PROBLEMS_KEPT) {
-      this.problems.push({ line, message: `${this.source}:${line}: ${detail}` });
-    }
-  }
-
-  /** The current row is a data error of `kind` (only its first problem counts). */
-  private flag(kind: DataErrorKind, reason: string, detail: string): void {
-    if (this.rowFlag !== ROW_OK) return;
-    this.rowFlag = ROW_FLAG[kind];
-    this.dataErrors.add(kind, this.line);
-    this.note(reason, detail);
-  }
-
-  /** The current line gives no event (no readable id, or no stream in a file that has one). */
-  private drop(reason: string, detail: string): void {
-    this.skipped++;
-    this.unreadableAt.push(this.rows);
-    // A bad cell before the line ran out was counted already: one data error per line.
-    if (this.rowFlag !== ROW_OK) return;
-    this.dataErrors.add('unreadable', this.line);
-    this.note(reason, detail);
-  }
-
   private header(buf: Buffer, s: number, e: number): void {
-    let text = Buffer.from(buf.subarray(s, e)).toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    const names = text.split(',').map((name) => name.trim());
-    const seedOk = SEED_COLUMNS.every((column, i) => names[i] === column);
-    if (!seedOk) {
-      const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
-      const missing = SEED_COLUMNS.filter((column) => !names.includes(column));
-      const why =
-        missing.length > 0
-          ? `missing column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`
-          : 'the seed columns are in another order';
-      throw new FeedpathError(
-        ErrorCode.badResults,
-        `${this.source}:${this.line}: header is not the seed's (${why}): expected it to start with "${SEED_COLUMNS.join(',')}", found "${shown}"`,
-      );
-    }
-    if (names.length > MAX_FIELDS) {
-      throw new FeedpathError(
-        ErrorCode.badResults,
-        `${this.source}:${this.line}: more than ${MAX_FIELDS} columns`,
-      );
-    }
-    this.streamCol = names.indexOf('stream');
-    this.symbolCol = names.indexOf('symbol');
-    this.exchangeUsCol = names.indexOf('exchange_time_us');
-    this.firstIdCol = names.indexOf('first_update_id');
-    this.connectionCol = names.indexOf('connection');
-    this.priceCol = names.indexOf('price');
-    this.quantityCol = names.indexOf('quantity');
-    this.lastUsedCol = Math.max(
-      this.streamCol,
-      this.symbolCol,
-      this.exchangeUsCol,
-      this.firstIdCol,
-      this.connectionCol,
-      this.priceCol,
-      this.quantityCol,
-    );
+    const columns = readHeader(buf, s, e, `${this.source}:${this.line}`);
+    this.streamCol = columns.stream;
+    this.symbolCol = columns.symbol;
+    this.exchangeUsCol = columns.exchangeUs;
+    this.firstIdCol = columns.firstId;
+    this.connectionCol = columns.connection;
+    this.priceCol = columns.price;
+    this.quantityCol = columns.quantity;
+    this.lastUsedCol = columns.lastUsed;
     this.headerSeen = true;
-  }
-
-  private groupOf(buf: Buffer, ss: number, se: number, ys: number, ye: number): number {
-    const last = this.lastKnown;
-    if (last !== undefined && sameBytes(buf, ss, se, last.stream) && sameBytes(buf, ys, ye, last.symbol)) {
-      return last.group;
-    }
-    for (const entry of this.known) {
-      if (sameBytes(buf, ss, se, entry.stream) && sameBytes(buf, ys, ye, entry.symbol)) {
-        this.lastKnown = entry;
-        return entry.group;
-      }
-    }
-    const stream = Buffer.from(buf.subarray(ss, se)).toString('utf8').trim();
-    const symbolField = Buffer.from(buf.subarray(ys, ye)).toString('utf8').trim().toLowerCase();
-    const names = `${stream}\n${symbolField}`;
-    let id = this.groupByNames.get(names);
-    if (id === undefined) {
-      id = this.resolveGroup(stream, symbolField);
-      this.groupByNames.set(names, id);
-    }
-    if (this.known.length < 256) {
-      const entry = {
-        stream: new Uint8Array(buf.subarray(ss, se)),
-        symbol: new Uint8Array(buf.subarray(ys, ye)),
-        group: id,
-      };
-      this.known.push(entry);
-      this.lastKnown = entry;
-    }
-    return id;
-  }
-
-  private resolveGroup(stream: string, symbolField: string): number {
-    let kind: StreamKind | undefined;
-    let kindAssumed = false;
-    let symbol = symbolField;
-    let key: string;
-    if (stream === '') {
-      kind = this.defaultKind;
-      kindAssumed = true;
-      key = `${kind}:${symbol}`;
-    } else {
-      try {
-        const parsed = parseStreamName(stream);
-        kind = parsed.kind;
-        if (symbol === '') symbol = parsed.symbol;
-        key = `${kind}:${symbol}`;
-      } catch {
-        key = `?${stream}:${symbol}`;
-      }
-    }
-    let id = this.groupByKey.get(key);
-    if (id === undefined) {
-      if (this.groups.length >= 0xffff) {
-        throw new FeedpathError(ErrorCode.badResults, `${this.source}: more than 65535 distinct streams`);
-      }
-      id = this.groups.length;
-      this.groups.push({ key, kind, kindAssumed, symbol, streams: [] });
-      this.groupByKey.set(key, id);
-    }
-    const group = this.groups[id] as StreamGroup;
-    if (!group.streams.includes(stream)) group.streams.push(stream);
-    return id;
   }
 
   private processLine(buf: Buffer, s: number, e: number): void {
@@ -639,15 +310,13 @@ export class PathCsvReader {
           else if (column === this.priceCol) price = value;
           else quantity = value;
         } else {
-          let q = p;
-          while (q < e && buf[q] !== COMMA) q++;
-          cursor = q;
+          skipField(buf, p, e);
           if (column === this.streamCol) {
             streamStart = p;
-            streamEnd = q;
+            streamEnd = cursor;
           } else if (column === this.symbolCol) {
             symbolStart = p;
-            symbolEnd = q;
+            symbolEnd = cursor;
           }
         }
       }
@@ -665,7 +334,7 @@ export class PathCsvReader {
         `${found} column(s), the stream is in column ${this.streamCol + 1}`,
       );
     }
-    const group = this.groupOf(buf, streamStart, streamEnd, symbolStart, symbolEnd);
+    const group = this.streams.groupOf(buf, streamStart, streamEnd, symbolStart, symbolEnd);
     const row = this.rows;
     if (this.rowFlag === ROW_OK && arrival === arrival) this.checkClock(arrival, row);
     // Asked again: checkClock may have flagged the row.
@@ -702,34 +371,16 @@ export class PathCsvReader {
     this.seq.push(seq);
     this.arrival.push(arrival);
     this.e2e.push(e2e);
-    if (firstId === firstId) {
-      if (this.firstId === null) this.firstId = F64Column.filled(row);
-      this.firstId.push(firstId);
-    } else if (this.firstId !== null) this.firstId.push(NaN);
-    if (connection === connection) {
-      if (this.connection === null) this.connection = F64Column.filled(row);
-      this.connection.push(connection);
-    } else if (this.connection !== null) this.connection.push(NaN);
-    if (eventUs === eventUs) {
-      if (this.eventUs === null) this.eventUs = F64Column.filled(row);
-      this.eventUs.push(eventUs);
-    } else if (this.eventUs !== null) this.eventUs.push(NaN);
-    if (price === price) {
-      if (this.price === null) this.price = F64Column.filled(row);
-      this.price.push(price);
-    } else if (this.price !== null) this.price.push(NaN);
-    if (quantity === quantity) {
-      if (this.quantity === null) this.quantity = F64Column.filled(row);
-      this.quantity.push(quantity);
-    } else if (this.quantity !== null) this.quantity.push(NaN);
-    if (leg === leg) {
-      if (this.leg === null) this.leg = F64Column.filled(row);
-      this.leg.push(leg);
-    } else if (this.leg !== null) this.leg.push(NaN);
-    if (tokyoSec === tokyoSec && eventUs === eventUs) {
-      if (this.exFwd === null) this.exFwd = F64Column.filled(row);
-      this.exFwd.push(msSinceEvent(tokyoSec, tokyoNs, eventUs));
-    } else if (this.exFwd !== null) this.exFwd.push(NaN);
+    this.firstId.push(row, firstId);
+    this.connection.push(row, connection);
+    this.eventUs.push(row, eventUs);
+    this.price.push(row, price);
+    this.quantity.push(row, quantity);
+    this.leg.push(row, leg);
+    this.exFwd.push(
+      row,
+      tokyoSec === tokyoSec && eventUs === eventUs ? msSinceEvent(tokyoSec, tokyoNs, eventUs) : NaN,
+    );
   }
 
   /**
@@ -758,16 +409,6 @@ export class PathCsvReader {
       'receiver time out of order',
       `frankfurt_time steps back ${((this.maxArrival - arrival) / 1e6).toFixed(3)} ms`,
     );
-  }
-
-  private cellText(buf: Buffer, p: number): string {
-    let q = p;
-    while (q < buf.length && buf[q] !== COMMA && buf[q] !== NEWLINE && buf[q] !== CR) q++;
-    return latin1(buf, p, Math.min(q, p + 40));
-  }
-
-  private badField(buf: Buffer, p: number, reason: string, column: string, problem: string): void {
-    this.flag('unreadable', reason, `${column} "${this.cellText(buf, p)}" ${problem}`);
   }
 
   private implausible(value: number, column: string): void {

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { agentMetricsSchema, clockFileSchema, worstBoundMs } from '../agent-files';
-import { describeIssues } from '../profile';
+import { describeIssues } from '../zod-issues';
 import type { AgentResources, ClockBound, HostName } from '../report';
 import { readText, type ResultsStore } from '../store';
 

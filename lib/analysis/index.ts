@@ -1,7 +1,11 @@
 /** The analysis of a run's results: per-path summaries, the paired comparison, the report. */
+export * from './read';
 export * from './csv';
+export * from './path-columns';
+export * from './validate';
 export * from './path';
 export * from './order';
+export * from './loss';
 export * from './data-errors';
 export * from './window';
 export * from './summaries';

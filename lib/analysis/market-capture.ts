@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { interpretMessage } from '../binance';
 import { openCapture } from '../capture';
-import type { PathColumns } from './csv';
+import type { PathColumns } from './path-columns';
 
 /** One stream of a capture: its events' ids (ascending) with their E, price and quantity. */
 interface CaptureStream {
@@ -22,7 +22,7 @@ interface CaptureStream {
 export interface CaptureMarket {
   file: string;
   speed: number;
-  /** By the results' stream key, `<kind>:<symbol>` (lib/analysis/csv.ts StreamGroup.key). */
+  /** By the results' stream key, `<kind>:<symbol>` (lib/analysis/path-columns.ts StreamGroup.key). */
   streams: Map<string, CaptureStream>;
 }
 

@@ -13,7 +13,7 @@ import { renderMatrixCharts, renderMatrixHtml, renderMatrixMarkdown } from '../r
 import { checkRunFile, RUN_FILE } from '../run-file';
 import { readText, type ResultsStore } from '../store';
 import { analyzeRun, REPORT_FILES, type AnalyzeRunOptions, type AnalyzeRunResult } from './run';
-import { toJson } from './summaries';
+import { toJson } from '../report/json';
 
 /** A receiver by name (`frankfurt`, `eu-central-1`), with its region when the name is not one. */
 export type ReceiverName = string | { name: string; region?: string | null };

@@ -9,7 +9,7 @@
  */
 import type { RunCost } from '../cloud/cost';
 import { parseStreamName, type StreamKind } from '../binance';
-import { ErrorCode, isFeedpathError } from '../errors';
+import { ErrorCode, FeedpathError, isFeedpathError } from '../errors';
 import {
   buildReport,
   renderCharts,
@@ -21,23 +21,33 @@ import {
 import { PATHS, resultsCsvName, resultsJsonName, type PathName } from '../samples';
 import { checkRunFile, RUN_FILE, type RunFile } from '../run-file';
 import { readText, type ResultsStore } from '../store';
-import { ArrivalEpoch } from './csv';
+import { ArrivalEpoch } from './path-columns';
 import { dataErrorWarnings } from './data-errors';
 import { applyTailLoss } from './window';
 import { clockBounds, readHostFiles, withRunHosts, type GivenClockBounds } from './hosts';
 import { pairPaths, type PairedResult } from './paired';
 import { analyzeConnections, type ConnectionAnalysis } from './connections';
 import { analyzeFirstCopy, type FirstCopyAnalysis } from './first-copy';
-import { latencyByMarketState } from './market';
+import { latencyByMarketState } from './market-state';
 import { readReplayCapture } from './market-capture';
 import { analyzeLab } from './lab';
 import { analyzeControl } from './control';
 import { practicalSettings, type PracticalInput } from './practical';
 import { assessRunStatus } from './run-status';
 import type { PathAnalysis } from './path';
-import { analyzePathInStore, nothingToAnalyze, toJson, type SummaryOptions } from './summaries';
+import { toJson } from '../report/json';
+import type { SummaryOptions } from './read';
+import { analyzePathInStore } from './summaries';
 
 export const REPORT_FILES = { json: 'report.json', markdown: 'report.md', html: 'report.html' } as const;
+
+/** Throws FP_NOTHING_TO_ANALYZE listing why each path could not be used. */
+export function nothingToAnalyze(location: string, reasons: string[]): never {
+  throw new FeedpathError(
+    ErrorCode.nothingToAnalyze,
+    `nothing to analyse in ${location}: ${reasons.length > 0 ? reasons.join('; ') : 'no results files'}`,
+  );
+}
 
 export interface AnalyzeRunOptions extends SummaryOptions, PracticalInput {
   /** Paths to read; default both. */

@@ -1,57 +1,17 @@
 /**
  * The per-path summaries (`<path>-results.json`, the seed's keys) from the per-path CSVs. The
  * receiver calls {@link writePathSummaries} when a run ends; `feedpath analyze` and the analysis
- * Lambda reach the same code through {@link readPath} and the report.
+ * Lambda reach the same code through {@link analyzePathInStore} and the report.
  */
-import type { StreamKind } from '../binance';
-import { ErrorCode, FeedpathError } from '../errors';
 import { resultsCsvName, resultsJsonName, type PathName } from '../samples';
 // Direct imports (not ../store): the receiver bundles this file, and must not pull in the S3 client.
 import { LocalFolderStore } from '../store/local';
 import type { ResultsStore } from '../store/store';
-import { ArrivalEpoch, readPathColumns, type PathColumns } from './csv';
+import { toJson } from '../report/json';
+import { ArrivalEpoch } from './path-columns';
+import { readResults, type SummaryOptions } from './read';
 import { analyzePath, type PathAnalysis, type SeedSummary } from './path';
 import type { CaptureMarket } from './market-capture';
-
-export interface SummaryOptions {
-  /** Stream kind of rows without a stream name (seed-format CSVs); default: trade ids. */
-  streamKind?: StreamKind;
-  /** Latencies above this (ms) are rejected as absurd; default 1 h. */
-  maxLatencyMs?: number;
-  /** The run's asked-for duration in ms (input.json): latencies longer than the run are data errors. */
-  runDurationMs?: number;
-}
-
-/** Reads one path's CSV from a store into columns; null when the file does not exist. */
-export async function readPath(
-  store: ResultsStore,
-  key: string,
-  options: SummaryOptions & { epoch: ArrivalEpoch },
-): Promise<PathColumns | null> {
-  const stream = await store.readStream(key);
-  if (stream === null) return null;
-  return readPathColumns(stream, store.describe(key), {
-    epoch: options.epoch,
-    defaultKind: options.streamKind,
-    maxLatencyMs: options.maxLatencyMs,
-  });
-}
-
-/**
- * JSON with ms figures rounded to the ns (6 decimals): the inputs have µs resolution, so nothing
- * meaningful is lost, and people can read the file. Non-finite numbers become null.
- */
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(
-    value,
-    (_key, v: unknown) => {
-      if (typeof v !== 'number') return v;
-      if (!Number.isFinite(v)) return null;
-      return Number.isInteger(v) ? v : Math.round(v * 1e6) / 1e6;
-    },
-    2,
-  )}\n`;
-}
 
 /** Analyses one path's CSV in a store; null when the file does not exist. */
 export async function analyzePathInStore(
@@ -64,7 +24,7 @@ export async function analyzePathInStore(
     capture?: CaptureMarket | null;
   } = {},
 ): Promise<PathAnalysis | null> {
-  const columns = await readPath(store, `${prefix}${resultsCsvName(path)}`, {
+  const columns = await readResults(store, `${prefix}${resultsCsvName(path)}`, {
     ...options,
     epoch: options.epoch ?? new ArrivalEpoch(),
   });
@@ -108,17 +68,12 @@ export async function writeControlSummary(
   options: SummaryOptions = {},
 ): Promise<SeedSummary | undefined> {
   const store = new LocalFolderStore(dir);
-  const columns = await readPath(store, resultsCsvName('control'), { ...options, epoch: new ArrivalEpoch() });
+  const columns = await readResults(store, resultsCsvName('control'), {
+    ...options,
+    epoch: new ArrivalEpoch(),
+  });
   if (columns === null) return undefined;
   const { summary } = analyzePath('baseline', columns, { runDurationMs: options.runDurationMs });
   await store.write(resultsJsonName('control'), toJson({ ...summary, setup_type: 'control' }));
   return summary;
-}
-
-/** Throws FP_NOTHING_TO_ANALYZE listing why each path could not be used. */
-export function nothingToAnalyze(location: string, reasons: string[]): never {
-  throw new FeedpathError(
-    ErrorCode.nothingToAnalyze,
-    `nothing to analyse in ${location}: ${reasons.length > 0 ? reasons.join('; ') : 'no results files'}`,
-  );
 }

@@ -1,6 +1,6 @@
 /**
  * Loss at the edges of a path's record: events the exchange sent in the run's window that a path
- * never recorded because it started late or stopped early. A path's own id gaps (order.ts) cannot
+ * never recorded because it started late or stopped early. A path's own id gaps (loss.ts) cannot
  * show them: a path that dies at 12 s of a 35 s run has no gap, just an early last id.
  *
  * The window, per stream (measurable kinds only; bookTicker stays "not measurable"):
@@ -21,7 +21,7 @@
  */
 import { lossIsMeasurable } from '../binance';
 import type { PathName } from '../samples';
-import type { StreamLoss } from './order';
+import type { StreamLoss } from './loss';
 import { arrivalRange, type PathAnalysis, type PathKeys } from './path';
 
 /** Paired-delta percentile taken as a path's usual lag behind the other (see above). */

@@ -1,6 +1,6 @@
 /** The deployment's settings, read once from the Lambda environment (serverless.yml sets them). */
 import { z } from 'zod';
-import { describeIssues } from '../profile';
+import { describeIssues } from '../zod-issues';
 import { STAGE_RE, type Deployment } from './run';
 
 const envSchema = z.object({

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import pricesJson from '../../pricing/aws-prices.json';
 import siteTemplate from '../../cloudformation/site.json';
 import { agentMetricsSchema } from '../agent-files';
-import { describeIssues } from '../profile';
+import { describeIssues } from '../zod-issues';
 import { readText, type ResultsStore } from '../store';
 import type { RunPlan } from './run';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BINANCE_WS_BASE, parseStreamList } from '../binance';
 import { MODES } from '../experiment';
 import { practicalInputFields } from '../analysis/practical';
-import { describeIssues } from '../profile';
+import { describeIssues } from '../zod-issues';
 import { InvalidInputError } from './errors';
 import { DEFAULT_DURATION_SECONDS, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from './limits';
 

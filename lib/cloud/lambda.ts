@@ -5,7 +5,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { describeIssues } from '../profile';
+import { describeIssues } from '../zod-issues';
 import { S3Store } from '../store';
 import { defaultCloudClients, type CloudClients } from './clients';
 import { cloudConfigFromEnv, type CloudConfig } from './config';

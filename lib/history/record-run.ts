@@ -8,19 +8,14 @@ import {
   failedHistoryRecord,
   historyRecordFromReport,
   type FailedRunInput,
-  type HistoryRecord,
   type ReceiverOfRun,
-} from './record';
+} from './record-from-report';
+import type { HistoryRecord } from './record';
 import { parseJsonObject, type Json } from '../json';
 import { appendHistory, listHistoryKeys, readHistory, type SkippedRecord } from './store';
-import {
-  buildTrend,
-  formatHistoryJsonl,
-  renderTrendCharts,
-  renderTrendHtml,
-  TREND_FILES,
-  type Trend,
-} from './trend';
+import { buildTrend, formatHistoryJsonl, TREND_FILES, type Trend } from './trend';
+import { renderTrendCharts } from './trend-charts';
+import { renderTrendHtml } from './trend-html';
 
 /**
  * The trend files are a view derived from the records; two runs that regenerate them at the same

@@ -4,7 +4,7 @@
  * append to one `history.jsonl` would be a read-modify-write race in S3). Reading lists the
  * records and parses each one; a record that cannot be read is reported and skipped.
  */
-import { describeIssues } from '../profile';
+import { describeIssues } from '../zod-issues';
 import { readText, type ResultsStore } from '../store';
 import {
   formatHistoryRecord,

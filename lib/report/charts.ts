@@ -3,18 +3,13 @@
  * so report.html opens offline anywhere). Charts are fed summaries (quantile tables, bucketed time
  * series), never raw rows: a 10-million-row run draws as fast as a small one.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { TimePoint } from '../analysis/path';
 import type { PathName } from '../samples';
 import { upperBound } from '../stats';
 import type { Report } from './model';
-
-export interface Chart {
-  id: string;
-  title: string;
-  svg: string;
-}
+import { marketPanel } from './market-chart';
+import { DELTA_COLOR, PATH_COLORS, renderSvg, VEGA_LITE_SCHEMA, zeroRule, type Chart } from './chart-kit';
 
 export interface QuantileSeries {
   quantiles: Float64Array;
@@ -39,7 +34,6 @@ export const CHART_IDS = [
   'resources',
 ] as const;
 
-const PATH_COLORS = { domain: ['baseline', 'backbone'], range: ['#d95f02', '#1b9e77'] };
 const WIDTH = 640;
 const HEIGHT = 240;
 const HISTOGRAM_BINS = 60;
@@ -94,7 +88,7 @@ function latencyHistogram(data: ChartData): TopLevelSpec | null {
   const values = histogramRows(data.latency);
   if (values.length === 0) return null;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     width: WIDTH,
     height: HEIGHT,
     title: {
@@ -124,7 +118,7 @@ function latencyCdf(data: ChartData): TopLevelSpec | null {
   }
   if (values.length === 0) return null;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     width: WIDTH,
     height: HEIGHT,
     title: { text: 'Latency CDF', subtitle: 'share of events delivered within x ms (up to 99.9 %)' },
@@ -135,84 +129,6 @@ function latencyCdf(data: ChartData): TopLevelSpec | null {
       y: { field: 'share', type: 'quantitative', title: 'share of events', axis: { format: '%' } },
       color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
     },
-  };
-}
-
-/** Bursts marked on the market panel: the seconds holding the largest ones. */
-const BURSTS_MARKED = 10;
-
-/**
- * The market panel under latency over time: events per second (all streams) as bars, the seconds
- * with the largest bursts marked with their size. `origin` is the latency chart's 0 in Unix seconds.
- */
-function marketPanel(report: Report, origin: number): Record<string, unknown> | null {
-  const market = report.market;
-  if (!market || market.per_second.length === 0) return null;
-  const bucket = market.bucket_seconds;
-  // A replay's seconds are the capture's: drawn `speed` times shorter, from its first event at 0.
-  const replay = market.replay;
-  const first = market.per_second[0]?.second ?? 0;
-  const place = (second: number): number =>
-    replay === null ? second - origin : (second - first) / replay.speed;
-  const width = replay === null ? bucket : bucket / replay.speed;
-  const bySecond = new Map<number, { events: number; burst: number }>();
-  for (const row of market.per_second) {
-    const entry = bySecond.get(row.second) ?? { events: 0, burst: 0 };
-    entry.events += row.events;
-    entry.burst = Math.max(entry.burst, row.largest_burst);
-    bySecond.set(row.second, entry);
-  }
-  const bars = [...bySecond.entries()].map(([second, e]) => ({
-    start: place(second),
-    end: place(second) + width,
-    events: e.events / bucket,
-    burst: e.burst,
-  }));
-  const marked = bars
-    .filter((b) => b.burst >= 2)
-    .sort((a, b) => b.burst - a.burst)
-    .slice(0, BURSTS_MARKED)
-    .map((b) => ({ t: (b.start + b.end) / 2, events: b.events, label: `${b.burst}` }));
-  return {
-    width: WIDTH,
-    height: 120,
-    title: {
-      text: 'Market activity (exchange event time)',
-      subtitle: `events per second${bucket > 1 ? ` (mean over ${bucket} s)` : ''}${replay === null ? '' : ` of the capture, replayed at ${replay.speed}×`}; ▼ the largest bursts, with their events in one exchange ms`,
-    },
-    layer: [
-      {
-        data: { values: bars },
-        mark: { type: 'rect', color: '#7f7f7f' },
-        encoding: {
-          x: { field: 'start', type: 'quantitative', title: 'seconds since the first arrival' },
-          x2: { field: 'end' },
-          y: { field: 'events', type: 'quantitative', title: 'events/s' },
-          y2: { datum: 0 },
-        },
-      },
-      {
-        data: { values: marked },
-        mark: {
-          type: 'point',
-          shape: 'triangle-down',
-          filled: true,
-          color: '#d62728',
-          size: 60,
-          yOffset: -6,
-        },
-        encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'events', type: 'quantitative' } },
-      },
-      {
-        data: { values: marked },
-        mark: { type: 'text', color: '#d62728', fontSize: 10, dy: -16 },
-        encoding: {
-          x: { field: 't', type: 'quantitative' },
-          y: { field: 'events', type: 'quantitative' },
-          text: { field: 'label' },
-        },
-      },
-    ],
   };
 }
 
@@ -259,11 +175,10 @@ function latencyOverTime(report: Report, data: ChartData): TopLevelSpec | null {
   const market =
     data.epochSecond === undefined || originT === undefined
       ? null
-      : marketPanel(report, data.epochSecond + originT);
-  if (market === null)
-    return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...latency } as TopLevelSpec;
+      : marketPanel(report, data.epochSecond + originT, WIDTH);
+  if (market === null) return { $schema: VEGA_LITE_SCHEMA, ...latency } as TopLevelSpec;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     vconcat: [latency, market],
     resolve: { scale: { x: 'shared', color: 'independent' } },
   } as TopLevelSpec;
@@ -273,7 +188,7 @@ function pairedDelta(data: ChartData): TopLevelSpec | null {
   if (data.delta === null) return null;
   const values = histogramRows({ delta: data.delta });
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     width: WIDTH,
     height: HEIGHT,
     title: {
@@ -283,7 +198,7 @@ function pairedDelta(data: ChartData): TopLevelSpec | null {
     layer: [
       {
         data: { values },
-        mark: { type: 'rect', color: '#7570b3' },
+        mark: { type: 'rect', color: DELTA_COLOR },
         encoding: {
           x: { field: 'start', type: 'quantitative', title: 'delta (ms)', scale: { zero: false } },
           x2: { field: 'end' },
@@ -291,11 +206,7 @@ function pairedDelta(data: ChartData): TopLevelSpec | null {
           y2: { datum: 0 },
         },
       },
-      {
-        data: { values: [{ zero: 0 }] },
-        mark: { type: 'rule', color: '#333', strokeDash: [4, 3] },
-        encoding: { x: { field: 'zero', type: 'quantitative' } },
-      },
+      zeroRule('x'),
     ],
   };
 }
@@ -324,7 +235,7 @@ function lossChart(report: Report): TopLevelSpec | null {
     y: { field: 'events', type: 'quantitative' as const, title: 'events' },
   };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     width: WIDTH,
     height: HEIGHT,
     title: {
@@ -364,7 +275,7 @@ function resourcesChart(report: Report): TopLevelSpec | null {
   }
   if (values.length === 0) return null;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: { text: "Agents' resource use", subtitle: 'from metrics/<agent>.json' },
     data: { values },
     facet: { column: { field: 'measure', type: 'nominal', title: null, sort: measures.map((m) => m[1]) } },
@@ -379,16 +290,6 @@ function resourcesChart(report: Report): TopLevelSpec | null {
     },
     resolve: { scale: { y: 'independent' } },
   };
-}
-
-/** Renders one vega-lite spec to a standalone SVG string. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
 }
 
 /** The report's charts that have data, rendered to SVG, in page order. */

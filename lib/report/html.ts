@@ -1,8 +1,9 @@
 /**
  * report.html: one self-contained file (inline CSS and SVG, no script, no external resource), so it
- * opens offline from S3, an email or a laptop.
+ * opens offline from S3, an email or a laptop (the page's frame and style: page.ts).
  */
-import type { Chart } from './charts';
+import type { Chart } from './chart-kit';
+import { escapeHtml, figure, htmlPage } from './page';
 import type { Report } from './model';
 import { sitesTable } from './sites';
 import { costNote, costTable } from './cost';
@@ -25,10 +26,6 @@ import { connectionsNote, connectionsTable } from './connections';
 import { firstCopyNote, firstCopyTable } from './first-copy';
 import { marketNote, marketStateNote, marketStateTable, marketTable } from './market';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** Cells that read as numbers are right-aligned; text is left-aligned. */
 const NUMERIC = /^[-+−±–]?[\d.,]+( ?(ms|%))?$|^–$/;
 
@@ -47,28 +44,6 @@ export function htmlTable(t: Table, className = ''): string {
     .join('\n');
   return `<table class="${className}"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
-
-export function figure(charts: Chart[], id: string): string {
-  const chart = charts.find((c) => c.id === id);
-  if (chart === undefined) return '';
-  return `<figure class="chart" data-chart="${escapeHtml(chart.id)}">${chart.svg}<figcaption>${escapeHtml(chart.title)}</figcaption></figure>`;
-}
-
-/** The reports' one style sheet (the run's report and the multi-receiver matrix). */
-export const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
-h1{font-size:1.5rem;margin-bottom:.3rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-.verdict{font-size:1.15rem;background:#f3f7f4;border-left:4px solid #1b9e77;padding:.8rem 1rem;margin:1rem 0}
-.meta{color:#666;font-size:.9rem}
-table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
-th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
-th:first-child,td:first-child,td.t{text-align:left}
-thead th{background:#f5f5f5}
-table.metrics td:nth-child(2){color:#b34a00}table.metrics td:nth-child(3){color:#137a5e}
-figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}
-figcaption{color:#666;font-size:.85rem}
-ul.defs{font-size:.9rem;color:#444}
-`;
 
 /** The market context and the latency by market state (lib/report/market.ts); '' without them. */
 function marketSection(report: Report): string {
@@ -95,10 +70,7 @@ export function renderHtml(report: Report, charts: Chart[]): string {
   const lab = labTable(report);
   const sites = sitesTable(report);
   const connectionLog = connectionLogTable(report);
-  const parts = [
-    `<!doctype html>`,
-    `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<title>feedpath report</title><style>${STYLE}</style></head><body>`,
+  return htmlPage('feedpath report', [
     `<h1>feedpath report</h1>`,
     `<p class="verdict" id="verdict">${escapeHtml(report.verdict)}</p>`,
     `<p class="meta">Results: <code>${escapeHtml(report.location)}</code> · comparison: ${escapeHtml(report.comparison)} · generated ${escapeHtml(report.generated_at)}</p>`,
@@ -166,7 +138,5 @@ export function renderHtml(report: Report, charts: Chart[]): string {
     ]
       .map((d) => `<li>${escapeHtml(d)}</li>`)
       .join('')}</ul>`,
-    `</body></html>`,
-  ];
-  return `${parts.filter((p) => p !== '').join('\n')}\n`;
+  ]);
 }

@@ -4,9 +4,10 @@
  */
 import { costNote, costTable } from './cost';
 import type { TopLevelSpec } from 'vega-lite';
-import { renderSvg, type Chart } from './charts';
+import { DELTA_COLOR, renderSvg, VEGA_LITE_SCHEMA, zeroRule, type Chart } from './chart-kit';
 import { count, ms } from './format';
-import { escapeHtml, figure, htmlTable, STYLE } from './html';
+import { htmlTable } from './html';
+import { escapeHtml, figure, htmlPage } from './page';
 import { markdownTable } from './markdown';
 import type { MatrixReport } from './matrix';
 import type { Table } from './tables';
@@ -62,7 +63,7 @@ export function matrixDeltaChart(report: MatrixReport): TopLevelSpec | null {
   if (values.length === 0) return null;
   const y = { field: 'receiver', type: 'nominal' as const, title: null, sort: null };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     width: 640,
     height: Math.max(60, 36 * values.length),
     title: {
@@ -72,7 +73,7 @@ export function matrixDeltaChart(report: MatrixReport): TopLevelSpec | null {
     layer: [
       {
         data: { values },
-        mark: { type: 'rule', strokeWidth: 2, color: '#7570b3' },
+        mark: { type: 'rule', strokeWidth: 2, color: DELTA_COLOR },
         encoding: {
           y,
           x: { field: 'low', type: 'quantitative', title: 'median delta (ms)' },
@@ -88,11 +89,7 @@ export function matrixDeltaChart(report: MatrixReport): TopLevelSpec | null {
           color: { field: 'verdict', type: 'nominal', title: 'verdict' },
         },
       },
-      {
-        data: { values: [{ zero: 0 }] },
-        mark: { type: 'rule', color: '#333', strokeDash: [4, 3] },
-        encoding: { x: { field: 'zero', type: 'quantitative' } },
-      },
+      zeroRule('x'),
     ],
   };
 }
@@ -134,10 +131,7 @@ export function renderMatrixMarkdown(report: MatrixReport): string {
 /** The matrix's report.html with its chart inline (one self-contained file, as a run's report). */
 export function renderMatrixHtml(report: MatrixReport, charts: Chart[]): string {
   const warnings = warningsList(report);
-  const parts = [
-    `<!doctype html>`,
-    `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<title>feedpath report: ${report.matrix.length} receivers</title><style>${STYLE}</style></head><body>`,
+  return htmlPage(`feedpath report: ${report.matrix.length} receivers`, [
     `<h1>feedpath report: ${report.matrix.length} receivers</h1>`,
     `<p class="verdict" id="verdict">${escapeHtml(report.overall)}</p>`,
     `<p class="meta">Results: <code>${escapeHtml(report.location)}</code> · generated ${escapeHtml(report.generated_at)} · each receiver's full report is linked from its row</p>`,
@@ -157,7 +151,5 @@ export function renderMatrixHtml(report: MatrixReport, charts: Chart[]): string 
     warnings.length === 0
       ? ''
       : `<h2>Warnings</h2><ul>${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`,
-    `</body></html>`,
-  ];
-  return `${parts.filter((p) => p !== '').join('\n')}\n`;
+  ]);
 }

@@ -3,7 +3,7 @@
  * of it (plus the charts' data, which stays out of the JSON).
  */
 import type { RunCost } from '../cloud/cost';
-import type { LossResult } from '../analysis/order';
+import type { LossResult } from '../analysis/loss';
 import type { PairedAnalysis } from '../analysis/paired';
 import type { ControlAnalysis } from '../analysis/control';
 import type { ConnectionAnalysis } from '../analysis/connections';
@@ -16,7 +16,7 @@ import {
   type PracticalSignificance,
 } from '../analysis/practical';
 import type { PathAnalysis, SeedSummary } from '../analysis/path';
-import type { RowProblem } from '../analysis/csv';
+import type { RowProblem } from '../analysis/path-columns';
 import type { DataErrorCounts } from '../analysis/data-errors';
 import { assessEvidence, type Evidence } from '../analysis/evidence';
 import type { RunStatusReport } from '../analysis/run-status';

@@ -6,7 +6,7 @@ import type { Evidence } from '../analysis/evidence';
 import type { PathName } from '../samples';
 import { ms, msDigits, percent } from './format';
 import { regimeChangeClause } from './connections';
-import { marketStateClause } from '../analysis/market';
+import { marketStateClause } from '../analysis/market-state';
 import { withLabClause } from './lab';
 import type { HostName, Report } from './model';
 

@@ -106,49 +106,7 @@ export function blockMedianCI(
   blocks: TimeBlocks | null,
   options: { confidence?: number } = {},
 ): BlockInterval | null {
-  const { confidence = 0.95 } = options;
-  const n = sorted.length;
-  if (blocks === null || n === 0 || values.length !== n || blocks.index.length !== n) return null;
-  const median = percentileSorted(sorted, 50);
-  const below = new Float64Array(blocks.count);
-  const size = new Float64Array(blocks.count);
-  for (let i = 0; i < n; i++) {
-    const b = blocks.index[i] as number;
-    const v = values[i] as number;
-    size[b] = (size[b] as number) + 1;
-    below[b] = (below[b] as number) + (v < median ? 1 : v === median ? 0.5 : 0);
-  }
-  let total = 0;
-  for (let b = 0; b < blocks.count; b++) total += below[b] as number;
-  const share = total / n;
-  let used = 0;
-  let squares = 0;
-  for (let b = 0; b < blocks.count; b++) {
-    if (size[b] === 0) continue;
-    used++;
-    const residual = (below[b] as number) - share * (size[b] as number);
-    squares += residual * residual;
-  }
-  if (used < 2) return null;
-  const blockVariance = (used / (used - 1)) * squares;
-  const binomial = n / 4;
-  const half =
-    Math.max(
-      studentTQuantile((1 + confidence) / 2, used - 1) * Math.sqrt(blockVariance),
-      normalQuantile((1 + confidence) / 2) * Math.sqrt(binomial),
-    ) / n;
-  return {
-    low: percentileSorted(sorted, 100 * Math.max(0, 0.5 - half)),
-    high: percentileSorted(sorted, 100 * Math.min(1, 0.5 + half)),
-    confidence,
-    resamples: 0,
-    seed: 0,
-    method: INTERVAL_METHOD,
-    method_id: INTERVAL_METHOD_ID,
-    blocks: used,
-    block_seconds: blocks.blockNs / 1e9,
-    design_effect: blockVariance / binomial,
-  };
+  return blockQuantileCI(sorted, values, blocks, 0.5, options);
 }
 
 /**
@@ -232,8 +190,8 @@ export function studentTQuantile(p: number, df: number): number {
 /**
  * The same interval for any quantile p in (0, 1) (the market-state table's p99): the count below the
  * sample quantile has mean n·p, its variance is estimated over the same blocks, and the floor is the
- * binomial n·p·(1 − p) of independent events; the interval is the percentiles 100·(p ∓ h). For
- * p = 0.5 it is {@link blockMedianCI}. Null without blocks.
+ * binomial n·p·(1 − p) of independent events; the interval is the percentiles 100·(p ∓ h).
+ * {@link blockMedianCI} is its p = 0.5. Null without blocks.
  */
 export function blockQuantileCI(
   sorted: Float64Array,
