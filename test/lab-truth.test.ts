@@ -49,35 +49,42 @@ async function sink(): Promise<{ port: number; received: () => number; close: ()
   };
 }
 
+/**
+ * 40 messages of 100 bytes through a link that keeps its truth file, `pauseMs(i)` after message i;
+ * waits until the target has them all, then stops the link: its counters, what was sent, the file.
+ */
+async function carry(
+  config: Pick<Parameters<typeof startLink>[0], 'forward' | 'reverse' | 'seed' | 'compensationMs'>,
+  pauseMs: (i: number) => number,
+) {
+  const target = await sink();
+  const truthFile = join(dir, truthFileName('bench'));
+  const link = await startLink({ name: 'bench', target: { port: target.port }, ...config, truthFile });
+  const client = net.connect({ port: link.port, host: '127.0.0.1', noDelay: true });
+  await new Promise((resolve) => client.once('connect', resolve));
+  let sent = 0;
+  for (let i = 0; i < 40; i++) {
+    const message = `message ${i} `.padEnd(100, 'x');
+    client.write(message);
+    sent += message.length;
+    const pause = pauseMs(i);
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+  const deadline = Date.now() + 10_000;
+  while (target.received() < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  client.destroy();
+  const counters = await link.stop();
+  await target.close();
+  return { truthFile, counters, sent };
+}
+
 describe('link ground truth', () => {
   it('records each chunk it carried: the delay drawn, due after read, released at or after due, in order', async () => {
-    const target = await sink();
-    const truthFile = join(dir, truthFileName('bench'));
     const spec = { delayMs: 5, jitterMs: 2 };
-    const link = await startLink({
-      name: 'bench',
-      target: { port: target.port },
-      forward: spec,
-      reverse: spec,
-      seed: 7,
-      truthFile,
-    });
-    const client = net.connect({ port: link.port, host: '127.0.0.1', noDelay: true });
-    await new Promise((resolve) => client.once('connect', resolve));
-    let sent = 0;
-    for (let i = 0; i < 40; i++) {
-      const message = `message ${i} `.padEnd(100, 'x');
-      client.write(message);
-      sent += message.length;
-      // Some writes back to back (they may share a chunk and wait behind one another), some apart.
-      if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 3));
-    }
-    const deadline = Date.now() + 10_000;
-    while (target.received() < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-
-    client.destroy();
-    const counters = await link.stop();
-    await target.close();
+    // Some writes back to back (they may share a chunk and wait behind one another), some apart.
+    const { truthFile, counters, sent } = await carry({ forward: spec, reverse: spec, seed: 7 }, (i) =>
+      i % 4 === 3 ? 3 : 0,
+    );
 
     const truth = readTruth(readFileSync(truthFile, 'utf8'), 0);
     const rows = truth.directions.f;
@@ -142,33 +149,12 @@ describe('link ground truth', () => {
   }, 20_000);
 
   it('with hop compensation, records what it took off and never releases before read + drawn − compensation', async () => {
-    const target = await sink();
-    const truthFile = join(dir, truthFileName('bench'));
     // Delays of 0.5 ms + up to a few ms of jitter against a 1 ms compensation: some are clamped at 0.
     const spec = { delayMs: 0.5, jitterMs: 1 };
-    const link = await startLink({
-      name: 'bench',
-      target: { port: target.port },
-      forward: spec,
-      reverse: spec,
-      compensationMs: 1,
-      seed: 3,
-      truthFile,
-    });
-    const client = net.connect({ port: link.port, host: '127.0.0.1', noDelay: true });
-    await new Promise((resolve) => client.once('connect', resolve));
-    let sent = 0;
-    for (let i = 0; i < 40; i++) {
-      const message = `message ${i} `.padEnd(100, 'x');
-      client.write(message);
-      sent += message.length;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    const deadline = Date.now() + 10_000;
-    while (target.received() < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    client.destroy();
-    await link.stop();
-    await target.close();
+    const { truthFile, sent } = await carry(
+      { forward: spec, reverse: spec, compensationMs: 1, seed: 3 },
+      () => 2,
+    );
 
     const rows = readTruth(readFileSync(truthFile, 'utf8'), 0).directions.f;
     expect(rows.bytes.reduce((a, b) => a + b, 0)).toBe(sent);

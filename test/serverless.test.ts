@@ -105,7 +105,7 @@ describe('serverless package', () => {
         Role: { 'Fn::GetAtt': [expect.stringMatching(/Role$/), 'Arn'] },
       });
     }
-    expect(functions.AnalyzeLambdaFunction).toMatchObject({ MemorySize: 1024 });
+    expect(functions.AnalyzeLambdaFunction).toMatchObject({ MemorySize: 2048 });
     const invoke = (
       (resources.StateMachineRole as Resource).Properties.Policies as Array<{
         PolicyDocument: { Statement: Array<{ Action: string; Resource: unknown[] }> };

@@ -69,7 +69,7 @@ const FIXED_INVOCATIONS = 8;
 const POLL_INVOCATION_S = 0.5;
 const DEFAULT_LAMBDA_GB = 0.25;
 /** The analysis Lambda's memory (serverless.yml functions.analyze.memorySize). */
-const ANALYZE_LAMBDA_GB = 1;
+const ANALYZE_LAMBDA_GB = 2;
 const HOURS_PER_MONTH = 730;
 const GB = 1e9;
 
