@@ -48,8 +48,8 @@ function msText(us: number): string {
   return `${whole}.${pad(us - whole * 1000, 3)}`;
 }
 
-async function writeRows(path: string, rows: Iterable<string>): Promise<void> {
-  const out = createWriteStream(path);
+async function writeRows(file: string, rows: Iterable<string>): Promise<void> {
+  const out = createWriteStream(file);
   out.write(`${CSV_HEADER}\n`);
   let batch: string[] = [];
   for (const row of rows) {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../lib/paths';
+import { projectRoot } from '../lib/project-files';
 import { resultsCsvName } from '../lib/samples';
 import { writeSyntheticRun } from './analysis-data';
 import type { BenchFigure } from './figures';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Json } from '../lib/json';
 import { agentCommand, JsonLinesProcess } from '../lib/json-lines-process';
-import { agentsDir } from '../lib/paths';
+import { agentsDir } from '../lib/project-files';
 
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 

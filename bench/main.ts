@@ -8,7 +8,7 @@ import '../lib/shims';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../lib/paths';
+import { projectRoot } from '../lib/project-files';
 import { benchAgents } from './agents';
 import { benchAnalysis } from './analysis';
 import { benchClock } from './clock';

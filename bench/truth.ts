@@ -17,7 +17,7 @@ import type { LabCheck } from '../lib/analysis/lab';
 import { wallClock } from '../lib/clock';
 import { labHopsSchema, measureLoopbackHop, type LabHops } from '../lib/loopback-hop';
 import { AGENT_NODE_FLAGS } from '../lib/node-flags';
-import { agentsDir, projectRoot } from '../lib/paths';
+import { agentsDir, projectRoot } from '../lib/project-files';
 import type { Profile } from '../lib/profile';
 import { exponentialSampler, mulberry32 } from '../lib/random';
 import { percentileSorted } from '../lib/stats';

@@ -5,7 +5,7 @@ import { parseStreamList } from '../lib/binance';
 import { ErrorCode, FeedpathError, userError } from '../lib/errors';
 import { DEFAULT_MIN_DIFFERENCE_MS, DEFAULT_MIN_DIFFERENCE_SHARE } from '../lib/analysis/practical';
 import { MODES, parseLocalRunOptions } from '../lib/experiment';
-import { projectVersion } from '../lib/paths';
+import { projectVersion } from '../lib/project-files';
 import { chooseReceivers, DEFAULT_RECEIVERS_PROFILE, loadProfile, MAX_RECEIVERS } from '../lib/profile';
 import { hasEvidence } from '../lib/report';
 import { EXIT_CODES } from '../lib/run-file';

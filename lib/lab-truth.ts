@@ -108,9 +108,9 @@ export class TruthWriter {
   private readonly stream: WriteStream;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.stream = createWriteStream(path);
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.stream = createWriteStream(file);
     // A write error (disk full) must not take the link down: the run goes on without its record.
     this.stream.on('error', () => undefined);
     this.stream.write(`${TRUTH_HEADER}\n`);

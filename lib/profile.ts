@@ -207,12 +207,12 @@ export function parseProfile(value: unknown, source = 'profile'): Profile {
 }
 
 /** Reads and validates a profile file. */
-export async function loadProfile(path: string): Promise<Profile> {
+export async function loadProfile(file: string): Promise<Profile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new FeedpathError(ErrorCode.badProfile, `cannot read profile ${path}: ${(error as Error).message}`);
+    throw new FeedpathError(ErrorCode.badProfile, `cannot read profile ${file}: ${(error as Error).message}`);
   }
   let value: unknown;
   try {
@@ -220,8 +220,8 @@ export async function loadProfile(path: string): Promise<Profile> {
   } catch (error) {
     throw new FeedpathError(
       ErrorCode.badProfile,
-      `profile ${path} is not valid JSON: ${(error as Error).message}`,
+      `profile ${file} is not valid JSON: ${(error as Error).message}`,
     );
   }
-  return parseProfile(value, `profile ${path}`);
+  return parseProfile(value, `profile ${file}`);
 }

@@ -118,8 +118,8 @@ export class SampleWriter {
   failure: FeedpathError | undefined;
 
   private constructor(
-    private readonly file: FileHandle,
-    readonly path: string,
+    private readonly handle: FileHandle,
+    readonly file: string,
     flushIntervalMs: number,
     private readonly chunkBytes: number,
     private readonly onError: ((error: FeedpathError) => void) | undefined,
@@ -131,14 +131,14 @@ export class SampleWriter {
 
   /** Creates (truncates) the file and writes the header. */
   static async create(
-    path: string,
+    file: string,
     options: { flushIntervalMs?: number; chunkBytes?: number; onError?: (error: FeedpathError) => void } = {},
   ) {
-    const file = await open(path, 'w');
-    await file.write(`${CSV_HEADER}\n`);
+    const handle = await open(file, 'w');
+    await handle.write(`${CSV_HEADER}\n`);
     return new SampleWriter(
+      handle,
       file,
-      path,
       options.flushIntervalMs ?? 250,
       options.chunkBytes ?? CHUNK_BYTES,
       options.onError,
@@ -153,7 +153,7 @@ export class SampleWriter {
     if (this.used + row.length * 3 > this.chunk.length) {
       void this.flush(); // never rejects: a failure is kept in `failure`
       if (row.length * 3 > this.chunk.length) {
-        this.enqueue(() => this.file.write(row));
+        this.enqueue(() => this.handle.write(row));
         return;
       }
     }
@@ -168,7 +168,7 @@ export class SampleWriter {
       this.chunk = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.chunkBytes);
       this.used = 0;
       this.enqueue(async () => {
-        await this.file.write(full, 0, length);
+        await this.handle.write(full, 0, length);
         if (this.spare.length < SPARE_CHUNKS) this.spare.push(full);
       });
     }
@@ -189,7 +189,7 @@ export class SampleWriter {
     const known = userError(error);
     this.failure = new FeedpathError(
       known?.code ?? ErrorCode.agentFailed,
-      `writing ${this.path} failed: ${known?.message ?? (error as Error).message}`,
+      `writing ${this.file} failed: ${known?.message ?? (error as Error).message}`,
       { cause: error },
     );
     this.onError?.(this.failure);
@@ -202,7 +202,7 @@ export class SampleWriter {
     await this.flush();
     this.closed = true;
     // After a failed write the file keeps what reached it; a sync of a full disk would only fail again.
-    if (this.failure === undefined) await this.file.sync().catch((error: unknown) => this.fail(error));
-    await this.file.close();
+    if (this.failure === undefined) await this.handle.sync().catch((error: unknown) => this.fail(error));
+    await this.handle.close();
   }
 }

@@ -13,7 +13,7 @@ import {
 } from '../lib/cloud/cost';
 import { parseExperimentInput, REFERENCE_EXPERIMENT } from '../lib/cloud/input';
 import { planRun } from '../lib/cloud/run';
-import { projectRoot } from '../lib/paths';
+import { projectRoot } from '../lib/project-files';
 
 /** A table in the repository's format, through the same schema the estimate reads it with. */
 const TABLE = priceTableSchema.parse({

@@ -21,7 +21,7 @@ import { runIdFor } from '../lib/cloud/run';
 import { chooseZone, pickZone } from '../lib/cloud/zones';
 import { runFileSchema } from '../lib/run-file';
 import { failedHistoryRecord } from '../lib/history';
-import { projectRoot } from '../lib/paths';
+import { projectRoot } from '../lib/project-files';
 import { sitesTable } from '../lib/report/sites';
 import { FakeCloud, TEST_ENV, useLambdaEnvironment } from './cloud-fake';
 import { readFileSync } from 'node:fs';

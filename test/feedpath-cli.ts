@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../lib/paths';
+import { projectRoot } from '../lib/project-files';
 
 export const CLI = join(projectRoot(), 'dist', 'cli.js');
 

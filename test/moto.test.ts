@@ -28,7 +28,7 @@ import { handler as prepare } from '../functions/prepare';
 import { handler as provisionSites } from '../functions/provision-sites';
 import { handler as recordExecution } from '../functions/record-execution';
 import { historyKey, parseHistoryRecord } from '../lib/history';
-import { projectRoot } from '../lib/paths';
+import { projectRoot } from '../lib/project-files';
 import { runFileSchema } from '../lib/run-file';
 import { loadPriceTable, PRICES_FILE, type RunCost } from '../lib/cloud/cost';
 

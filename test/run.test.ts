@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../lib/paths';
+import { projectRoot } from '../lib/project-files';
 import { runFileSchema } from '../lib/run-file';
 import { feedpath, onlyRun, readJson } from './feedpath-cli';
 import type { LabCheck } from '../lib/analysis/lab';

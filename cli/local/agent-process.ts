@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SUPERVISED_ENV, type AgentEvent } from '../../lib/agent';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { agentCommand, JsonLinesProcess } from '../../lib/json-lines-process';
-import { agentsDir } from '../../lib/paths';
+import { agentsDir } from '../../lib/project-files';
 
 /** How long an agent may take to report `ready`. */
 export const READY_TIMEOUT_MS = 15_000;

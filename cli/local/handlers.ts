@@ -16,7 +16,7 @@ import type { ExperimentInput } from '../../lib/cloud/input';
 import { planRun, type RunPlan } from '../../lib/cloud/run';
 import { ErrorCode, FeedpathError, isFeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
-import { projectVersion } from '../../lib/paths';
+import { projectVersion } from '../../lib/project-files';
 import { receiverPrefix } from '../../lib/report/matrix';
 import { readConnections } from '../../lib/run-connections';
 import { LocalFolderStore } from '../../lib/store/local';
