@@ -3,14 +3,14 @@
  * results folder — ours, or the seed experiment's format written by another tool. `feedpath run`
  * calls the same function when a run ends.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { checkRunFile, RUN_FILE } from '../lib/run-file';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { RUN_FILE, runFileSchema } from '../lib/run-file';
 import { analyzeRun, type AnalyzeRunOptions, type AnalyzeRunResult } from '../lib/analysis';
 import type { StreamKind } from '../lib/binance';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import { metricsTable, ms, msDigits, type Report } from '../lib/report';
-import { LocalFolderStore } from '../lib/store';
+import { LocalFolderStore, readJsonWith } from '../lib/store';
 
 const STREAM_KINDS: readonly StreamKind[] = ['trade', 'aggTrade', 'bookTicker', 'depth'];
 
@@ -58,15 +58,11 @@ function parseKind(kind: string | undefined): StreamKind | undefined {
  * folder each under receivers/); null for a single-receiver folder (files at its top).
  */
 export async function multiReceiverNames(dir: string): Promise<string[] | null> {
-  const text = await readFile(join(resolve(dir), RUN_FILE), 'utf8').catch(() => null);
-  if (text === null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null; // the analysis reports an unreadable run.json
-  }
-  const receivers = checkRunFile(value).run?.receivers ?? [];
+  // An unreadable run.json is the analysis' to report.
+  const run = await readJsonWith(new LocalFolderStore(resolve(dir)), RUN_FILE, runFileSchema).catch(
+    () => null,
+  );
+  const receivers = run?.receivers ?? [];
   return receivers.length > 1 ? receivers.filter((r) => r.dropped === undefined).map((r) => r.name) : null;
 }
 

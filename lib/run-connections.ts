@@ -5,8 +5,8 @@
  * it analyses (so the report can read them from run.json in both places).
  */
 import { agentMetricsSchema, type ConnectionRecord } from './agent-files';
-import { checkRunFile, formatRunFile, RUN_FILE } from './run-file';
-import { readText, type ResultsStore } from './store/store';
+import { formatRunFile, RUN_FILE, runFileSchema } from './run-file';
+import { readJsonWith, type ResultsStore } from './store/store';
 
 /**
  * The connections in the agents' metrics under `base`, in the order they opened. A metrics file
@@ -16,16 +16,8 @@ export async function readConnections(store: ResultsStore, base: string): Promis
   const keys = (await store.list(`${base}metrics/`)).filter((key) => key.endsWith('.json'));
   const found: ConnectionRecord[] = [];
   for (const key of keys) {
-    const text = await readText(store, key).catch(() => null);
-    if (text === null) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      continue;
-    }
-    const parsed = agentMetricsSchema.safeParse(value);
-    if (parsed.success) found.push(...(parsed.data.connections ?? []));
+    const metrics = await readJsonWith(store, key, agentMetricsSchema).catch(() => null);
+    found.push(...(metrics?.connections ?? []));
   }
   return found.sort((a, b) => a.opened_at.localeCompare(b.opened_at));
 }
@@ -35,15 +27,7 @@ export async function readConnections(store: ResultsStore, base: string): Promis
  * when there is nothing to add to: no run.json, one that is not a run file, or no connections.
  */
 export async function addConnectionsToRunFile(store: ResultsStore, base: string): Promise<boolean> {
-  const text = await readText(store, `${base}${RUN_FILE}`);
-  if (text === null) return false;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  const { run } = checkRunFile(value);
+  const run = await readJsonWith(store, `${base}${RUN_FILE}`, runFileSchema);
   if (run === null) return false;
   const connections = await readConnections(store, base);
   if (connections.length === 0) return false;

@@ -4,40 +4,14 @@
  * the cloud run script (`clock/<role>.json`) or, where there are none, from the agent's own metrics.
  * Both files are read with the schema their writers use (lib/agent-files.ts).
  */
-import type { z } from 'zod';
 import { agentMetricsSchema, clockFileSchema, worstBoundMs } from '../agent-files';
-import { describeIssues } from '../zod-issues';
 import type { AgentResources, ClockBound, HostName } from '../report';
-import { readText, type ResultsStore } from '../store';
+import { readJsonWith, type ResultsStore } from '../store';
 
 export const HOSTS: readonly HostName[] = ['receiver', 'forwarder'];
 
 /** The clock error bound per host as a caller knows it (null: known to be unknown). */
 export type GivenClockBounds = Partial<Record<HostName, number | null>>;
-
-async function readWithSchema<S extends z.ZodType>(
-  store: ResultsStore,
-  key: string,
-  schema: S,
-  what: string,
-  warnings: string[],
-): Promise<z.infer<S> | null> {
-  const text = await readText(store, key);
-  if (text === null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    warnings.push(`${store.describe(key)} is not valid JSON (${(error as Error).message}): ignored`);
-    return null;
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    warnings.push(`${store.describe(key)} is not ${what} (${describeIssues(parsed.error)}): ignored`);
-    return null;
-  }
-  return parsed.data;
-}
 
 export interface HostFiles {
   resources: AgentResources[];
@@ -54,7 +28,10 @@ export async function readHostFiles(
   const files: HostFiles = { resources: [], bounds: { receiver: {}, forwarder: {} } };
   const metricsKeys = (await store.list(`${base}metrics/`)).filter((key) => key.endsWith('.json'));
   for (const key of metricsKeys) {
-    const metrics = await readWithSchema(store, key, agentMetricsSchema, "an agent's metrics", warnings);
+    const metrics = await readJsonWith(store, key, agentMetricsSchema, {
+      what: "an agent's metrics",
+      onProblem: (problem) => warnings.push(`${problem}: ignored`),
+    });
     if (metrics === null) continue;
     files.resources.push(metrics);
     const host = HOSTS.find((h) => metrics.agent === h || metrics.agent.startsWith(h));
@@ -64,13 +41,10 @@ export async function readHostFiles(
     }
   }
   for (const host of HOSTS) {
-    const clock = await readWithSchema(
-      store,
-      `${base}clock/${host}.json`,
-      clockFileSchema,
-      "a host's chrony readings",
-      warnings,
-    );
+    const clock = await readJsonWith(store, `${base}clock/${host}.json`, clockFileSchema, {
+      what: "a host's chrony readings",
+      onProblem: (problem) => warnings.push(`${problem}: ignored`),
+    });
     if (clock !== null)
       files.bounds[host].clockFile = worstBoundMs(clock.start?.errorBoundMs, clock.end?.errorBoundMs);
   }

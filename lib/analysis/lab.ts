@@ -23,9 +23,9 @@ import {
   LAB_DIR,
   type TruthDirection,
 } from '../lab-truth';
-import { checkRunFile, RUN_FILE } from '../run-file';
+import { RUN_FILE, runFileSchema } from '../run-file';
 import { describe } from '../stats';
-import { readText, type ResultsStore } from '../store/store';
+import { readJsonWith, readText, type ResultsStore } from '../store/store';
 import { ArrivalEpoch, type PathColumns } from './path-columns';
 import { excludeDataErrors } from './validate';
 import { ChunkIndex } from './lab-matching';
@@ -220,13 +220,8 @@ export async function analyzeLab(
   const backbone = await read('backbone');
   const epochSecond = epoch.second ?? Math.floor(Date.now() / 1000);
 
-  const runText = await readText(store, `${runPrefix}${RUN_FILE}`);
-  let run: Parameters<typeof legConnections>[3] = null;
-  try {
-    run = runText === null ? null : checkRunFile(JSON.parse(runText)).run;
-  } catch {
-    run = null; // an unreadable run.json: every connection of each link is used
-  }
+  // An unreadable run.json: every connection of each link is used.
+  const run = await readJsonWith(store, `${runPrefix}${RUN_FILE}`, runFileSchema);
 
   const links: Record<string, LabLink> = {};
   const index: Record<string, ChunkIndex> = {};

@@ -18,7 +18,7 @@ import pricesJson from '../../pricing/aws-prices.json';
 import siteTemplate from '../../cloudformation/site.json';
 import { agentMetricsSchema } from '../agent-files';
 import { describeIssues } from '../zod-issues';
-import { readText, type ResultsStore } from '../store';
+import { readJsonWith, type ResultsStore } from '../store';
 import type { RunPlan } from './run';
 
 /** Where the price table lives, relative to the repository (report.json names it). */
@@ -215,17 +215,13 @@ const forwarderRelaySchema = z.looseObject({
 
 /** The bytes the forwarder wrote to its receivers (metrics/forwarder.json); null when it did not say. */
 export async function relayedBytes(store: ResultsStore, prefix: string): Promise<number | null> {
-  const text = await readText(store, `${prefix}metrics/forwarder.json`);
-  if (text === null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const metrics = agentMetricsSchema.and(forwarderRelaySchema).safeParse(value);
-  if (!metrics.success) return null;
-  const counts = (metrics.data.receivers ?? []).map((r) => r.relayed_bytes);
+  const metrics = await readJsonWith(
+    store,
+    `${prefix}metrics/forwarder.json`,
+    agentMetricsSchema.and(forwarderRelaySchema),
+  );
+  if (metrics === null) return null;
+  const counts = (metrics.receivers ?? []).map((r) => r.relayed_bytes);
   if (counts.length === 0 || counts.some((c) => c === undefined)) return null;
   return counts.reduce<number>((sum, c) => sum + (c ?? 0), 0);
 }

@@ -2,6 +2,9 @@
  * Where a run's files live: a local results folder or an S3 prefix, behind one interface, so that
  * `feedpath analyze` and the analysis Lambda run the same code. Keys use `/` in both.
  */
+import type { z } from 'zod';
+import { describeIssues } from '../zod-issues';
+
 export interface ResultsStore {
   /** Where a key is, for messages: a file path or an `s3://` URL. */
   describe(key: string): string;
@@ -20,6 +23,36 @@ export async function readText(store: ResultsStore, key: string): Promise<string
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * A JSON file of a run through its schema (one reader for every file one part writes and another
+ * reads): the value, or null when the key is absent, is not JSON or is not what the schema says —
+ * `onProblem` hears why ("<where> is not valid JSON (…)", "<where> is not <what> (…)").
+ */
+export async function readJsonWith<S extends z.ZodType>(
+  store: ResultsStore,
+  key: string,
+  schema: S,
+  options: { what?: string; onProblem?: (problem: string) => void } = {},
+): Promise<z.infer<S> | null> {
+  const text = await readText(store, key);
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    options.onProblem?.(`${store.describe(key)} is not valid JSON (${(error as Error).message})`);
+    return null;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    options.onProblem?.(
+      `${store.describe(key)} is not ${options.what ?? 'what it should be'} (${describeIssues(parsed.error)})`,
+    );
+    return null;
+  }
+  return parsed.data;
 }
 
 /** A content type for the files a run produces. */
