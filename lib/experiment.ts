@@ -94,10 +94,3 @@ export function parseLocalRunOptions(value: unknown): LocalRunOptions {
   if (!result.success) throw new FeedpathError(ErrorCode.badInput, describeIssues(result.error));
   return result.data;
 }
-
-/** A run id that sorts by time and does not collide: `20261122-020231-k3f9`. */
-export function newRunId(now = new Date()): string {
-  const iso = now.toISOString();
-  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
-  return `${stamp}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
-}

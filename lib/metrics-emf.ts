@@ -22,13 +22,6 @@ export const EMF_DIMENSIONS = [
   ['service', 'ForwarderRegion', 'ReceiverRegion'],
 ];
 
-/**
- * One receiver of a multi-receiver run adds a third set with its name (`Receiver`): its record's
- * `ReceiverRegion` is its own region, so the two sets above (and the alarm) read per region as for
- * a run with one receiver, and a run with one receiver publishes exactly the two sets above.
- */
-export const EMF_RECEIVER_DIMENSIONS = ['service', 'ForwarderRegion', 'ReceiverRegion', 'Receiver'];
-
 type EmfUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** Metric name, unit, and where its value is in the history record. */
@@ -69,6 +62,9 @@ export function runMetrics(record: HistoryRecord, options: { timestamp?: number 
   });
   metrics.addDimensions({ Stream: record.streams.length > 0 ? record.streams.join(',') : 'unknown' });
   metrics.addDimensions({});
+  // One receiver of a multi-receiver run adds a third set with its name: its record's
+  // `ReceiverRegion` is its own region, so the two sets above (and the alarm) read per region as for
+  // a run with one receiver, and a run with one receiver publishes exactly the two sets above.
   if (record.receiver !== null) metrics.addDimensions({ Receiver: record.receiver });
   for (const m of measured) metrics.addMetric(m.name, m.unit, m.value);
   const metadata = { RunId: record.run_id, Mode: record.mode, Label: record.label, Status: record.status };

@@ -146,16 +146,6 @@ export type Judgement =
   | 'one path only'
   | 'no latency';
 
-export const JUDGEMENTS: readonly Judgement[] = [
-  'backbone faster',
-  'baseline faster',
-  'no practical difference',
-  'no significant difference',
-  'not enough data',
-  'one path only',
-  'no latency',
-];
-
 /** The verdict's answer for a report (everything but the verdict itself). */
 export function judgement(report: Omit<Report, 'verdict'>): Judgement {
   const paired = report.paired;
