@@ -14,7 +14,7 @@ async function analyzeFolder(dir: string): Promise<void> {
     // Seconds since the process started (module loading included), for a breakdown by phase.
     log: (line) =>
       process.stderr.write(
-        `    ${(performance.now() / 1000).toFixed(2)} s  rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB  ${line}\n`,
+        `    ${(performance.now() / 1000).toFixed(2)} s  rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)})  ${line}\n`,
       ),
   });
   const result: AnalysisWorkerResult = {

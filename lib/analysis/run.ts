@@ -245,17 +245,22 @@ export async function analyzeRun(
       paired.analysis,
       epoch.second,
     );
+    log(
+      `by connection pair: ${connections?.pairs.length ?? 'no'} pairs in ${((Date.now() - split) / 1000).toFixed(1)} s`,
+    );
+    const copied = Date.now();
     firstCopy = analyzeFirstCopy(analyses.baseline.keys, analyses.backbone.keys, paired.analysis);
-    if (market !== null)
+    log(`the earlier copy in ${((Date.now() - copied) / 1000).toFixed(1)} s`);
+    if (market !== null) {
+      const stated = Date.now();
       market.context.by_state = latencyByMarketState(analyses.baseline.keys, analyses.backbone.keys, {
         source: market.context.source,
         rowState: market.rowState,
       });
+      log(`latency by market state in ${((Date.now() - stated) / 1000).toFixed(1)} s`);
+    }
     // Nothing else reads the baseline's per-event latency.
     analyses.baseline.keys.latencyMs = null;
-    log(
-      `by connection pair (${connections?.pairs.length ?? 'no'} pairs) and the earlier copy in ${((Date.now() - split) / 1000).toFixed(1)} s`,
-    );
   }
 
   // The A/A control (a second direct connection), when the run has one: the method's own noise.
