@@ -1,12 +1,13 @@
 /**
- * Synthetic results for the analysis benchmark: both paths' CSVs in the receiver's format, with a
- * known latency distribution, written fast (string arithmetic, no BigInt per row).
+ * Synthetic results for the analysis benchmark: both paths' CSVs with a known latency distribution,
+ * each row formatted by the receiver's own formatter (lib/samples.ts), with every column the
+ * receiver writes: the connection ordinal, and a trade's price and quantity for the market context.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { CSV_HEADER, resultsCsvName } from '../lib/samples';
-import { createRandom, type Random } from '../lib/random';
+import { CSV_HEADER, formatSampleRow, resultsCsvName, type Sample } from '../lib/samples';
+import { createRandom, exponential, type Random } from '../lib/random';
 
 export interface SyntheticRunOptions {
   rows: number;
@@ -27,25 +28,20 @@ export const SYNTHETIC_MODEL = {
 
 const E0_US = 1_723_100_000_000_000;
 
+/** Whole µs of an exponential delay with this mean. */
 function exp(random: Random, mean: number): number {
-  return Math.round(-Math.log(1 - random()) * mean);
+  return Math.round(exponential(random, mean));
 }
 
-function pad(value: number, width: number): string {
-  return String(value).padStart(width, '0');
+/** A 32-bit hash of an id (Knuth's multiplicative), for per-trade values both paths agree on. */
+function hash(id: number): number {
+  return Math.imul(id, 2654435761) >>> 0;
 }
 
-/** An epoch time in ns, as digits, from a time in µs plus extra ns (exact, no BigInt). */
-function nsDigits(us: number, extraNs: number): string {
-  const second = Math.floor(us / 1e6);
-  const nanos = (us - second * 1e6) * 1000 + extraNs;
-  const carry = Math.floor(nanos / 1e9);
-  return `${second + carry}${pad(nanos - carry * 1e9, 9)}`;
-}
-
-function msText(us: number): string {
-  const whole = Math.floor(us / 1000);
-  return `${whole}.${pad(us - whole * 1000, 3)}`;
+/** A trade's price and quantity as the exchange writes them: a slow swing around 64,000 plus ticks. */
+function trade(id: number): { price: string; quantity: string } {
+  const cents = 6_400_000 + Math.round(20_000 * Math.sin(id / 300_000)) + (hash(id) % 7) - 3;
+  return { price: (cents / 100).toFixed(2), quantity: (0.001 + (hash(id + 1) % 500) / 1000).toFixed(3) };
 }
 
 async function writeRows(file: string, rows: Iterable<string>): Promise<void> {
@@ -70,20 +66,40 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
   const m = SYNTHETIC_MODEL;
   const baselineRandom = createRandom(seed);
   const backboneRandom = createRandom(seed + 1);
+  // The same trade has the same E, price and quantity on either path.
+  const event = (id: number): Omit<Sample, 'forwarderNs' | 'receiverNs'> => ({
+    id,
+    stream: 'btcusdt@trade',
+    symbol: 'btcusdt',
+    exchangeTimeUs: E0_US + Math.floor(id / 30) * 1000 + (id % 30),
+    firstId: undefined,
+    connection: 1,
+    ...trade(id),
+  });
+  const at = (eUs: number, afterUs: number): bigint => BigInt(eUs + afterUs) * 1000n;
   function* baseline(): Generator<string> {
     for (let id = 1; id <= rows; id++) {
-      const eUs = E0_US + Math.floor(id / 30) * 1000 + (id % 30);
+      const e = event(id);
       const latencyUs = m.baselineBaseUs + exp(baselineRandom, m.baselineJitterUs);
       if (baselineLossEvery > 0 && id % baselineLossEvery === 0) continue;
-      yield `${id},${Math.floor(eUs / 1000)},,${nsDigits(eUs, latencyUs * 1000)},${msText(latencyUs)},,btcusdt@trade,btcusdt,${eUs},\n`;
+      yield formatSampleRow({
+        ...e,
+        forwarderNs: undefined,
+        receiverNs: at(e.exchangeTimeUs as number, latencyUs),
+      });
     }
   }
   function* backbone(): Generator<string> {
     for (let id = 1; id <= rows; id++) {
-      const eUs = E0_US + Math.floor(id / 30) * 1000 + (id % 30);
+      const e = event(id);
+      const eUs = e.exchangeTimeUs as number;
       const toForwarderUs = m.exchangeForwarderBaseUs + exp(backboneRandom, m.exchangeForwarderJitterUs);
       const legUs = m.forwarderReceiverBaseUs + exp(backboneRandom, m.forwarderReceiverJitterUs);
-      yield `${id},${Math.floor(eUs / 1000)},${nsDigits(eUs, toForwarderUs * 1000)},${nsDigits(eUs, (toForwarderUs + legUs) * 1000)},${msText(toForwarderUs + legUs)},${msText(legUs)},btcusdt@trade,btcusdt,${eUs},\n`;
+      yield formatSampleRow({
+        ...e,
+        forwarderNs: at(eUs, toForwarderUs),
+        receiverNs: at(eUs, toForwarderUs + legUs),
+      });
     }
   }
   await Promise.all([

@@ -24,13 +24,20 @@ export type DataKind = 'correlated' | 'independent';
 
 /** The true median of every simulated delta, ns (backbone 0.3 ms earlier). */
 export const TRUE_MEDIAN_NS = -300_000;
-/** Spread of the per-second offset and of the per-event noise, ns. */
-const OFFSET_SD_NS = 1_000_000;
-const NOISE_SD_NS = 500_000;
-const OFFSET_PERSISTENCE = 0.5;
-const BURST_SHARE = 0.1;
-const BURST_WEIGHT = 5;
-const BURST_NS = 100e6;
+/** The simulated market (see above), one parameter each. */
+const MARKET = {
+  /** Share of the seconds that are bursts… */
+  burstShare: 0.1,
+  /** …of this many times an ordinary second's events (whose weight is uniform in 0.5–1.5)… */
+  burstWeight: 5,
+  /** …packed into their first this many ns. */
+  burstNs: 100e6,
+  /** Spread of the per-second offset, ns, and its persistence into the next second (AR(1) φ). */
+  offsetSdNs: 1_000_000,
+  offsetPersistence: 0.5,
+  /** Spread of the per-event noise, ns. */
+  noiseSdNs: 500_000,
+} as const;
 
 export interface SimulatedData {
   /** Per-event delta, ns, in event order. */
@@ -41,37 +48,38 @@ export interface SimulatedData {
 
 /** One data set of `events` over `seconds` of receive time. */
 export function simulateData(random: Random, kind: DataKind, events: number, seconds: number): SimulatedData {
+  const { burstShare, burstWeight, burstNs, offsetSdNs, offsetPersistence, noiseSdNs } = MARKET;
   // Which second each event falls in: rates uneven, bursts five times the rest.
   const burst = new Uint8Array(seconds);
   const cumulative = new Float64Array(seconds);
   let total = 0;
   for (let s = 0; s < seconds; s++) {
-    burst[s] = random() < BURST_SHARE ? 1 : 0;
-    total += burst[s] === 1 ? BURST_WEIGHT : 0.5 + random();
+    burst[s] = random() < burstShare ? 1 : 0;
+    total += burst[s] === 1 ? burstWeight : 0.5 + random();
     cumulative[s] = total;
   }
   // The receive clock's phase: wall-clock seconds start at a random point of the first one.
   const phaseNs = random() * 1e9;
   const secondsTotal = seconds + 1;
   const offset = new Float64Array(secondsTotal);
-  const innovation = sqrt(1 - OFFSET_PERSISTENCE * OFFSET_PERSISTENCE);
+  const innovation = sqrt(1 - offsetPersistence * offsetPersistence);
   let previous = normal(random);
   for (let s = 0; s < secondsTotal; s++) {
-    previous = OFFSET_PERSISTENCE * previous + innovation * normal(random);
-    offset[s] = OFFSET_SD_NS * previous;
+    previous = offsetPersistence * previous + innovation * normal(random);
+    offset[s] = offsetSdNs * previous;
   }
   const deltasNs = new Float64Array(events);
   const timesNs = new Float64Array(events);
-  const spread = sqrt(OFFSET_SD_NS * OFFSET_SD_NS + NOISE_SD_NS * NOISE_SD_NS);
+  const spread = sqrt(offsetSdNs * offsetSdNs + noiseSdNs * noiseSdNs);
   for (let i = 0; i < events; i++) {
     const second = min(seconds - 1, upperBound(cumulative, random() * total));
-    const within = burst[second] === 1 ? random() * BURST_NS : random() * 1e9;
+    const within = burst[second] === 1 ? random() * burstNs : random() * 1e9;
     const t = second * 1e9 + within;
     timesNs[i] = t;
     const wallSecond = floor((t + phaseNs) / 1e9);
     deltasNs[i] =
       kind === 'correlated'
-        ? TRUE_MEDIAN_NS + (offset[wallSecond] as number) + NOISE_SD_NS * normal(random)
+        ? TRUE_MEDIAN_NS + (offset[wallSecond] as number) + noiseSdNs * normal(random)
         : TRUE_MEDIAN_NS + spread * normal(random);
   }
   return { deltasNs, timesNs };

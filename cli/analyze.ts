@@ -1,7 +1,8 @@
 /**
  * `feedpath analyze <dir>`: (re)computes both paths' summaries and the report from the CSVs in a
- * results folder — ours, or the seed experiment's format written by another tool. `feedpath run`
- * calls the same function when a run ends.
+ * results folder — ours, or the seed experiment's format written by another tool — or, for a run of
+ * several receivers, each receiver's and the matrix. `feedpath run` calls the same functions when a
+ * run ends.
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import type { StreamKind } from '../lib/binance';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import { metricsTable, ms, msDigits, type Report } from '../lib/report';
 import { LocalFolderStore, readJsonWith } from '../lib/store';
+import { analyzeLocalReceivers, formatReceiversOutput } from './local/receivers';
 
 const STREAM_KINDS: readonly StreamKind[] = ['trade', 'aggTrade', 'bookTicker', 'depth'];
 
@@ -54,10 +56,31 @@ function parseKind(kind: string | undefined): StreamKind | undefined {
 }
 
 /**
+ * The `feedpath analyze <dir>` command: a run of several receivers gets each receiver's folder
+ * analysed, then the matrix (as `feedpath run` does); any other folder {@link analyzeCommand}, its
+ * result printed.
+ */
+export async function analyzeFolder(
+  dir: string,
+  options: Pick<AnalyzeCommandOptions, 'streamKind' | 'minDifferenceMs' | 'minDifferenceShare'>,
+): Promise<void> {
+  const receivers = await multiReceiverNames(dir);
+  if (receivers === null) {
+    await analyzeCommand(dir, { ...options, print: true });
+    return;
+  }
+  const result = await analyzeLocalReceivers(dir, receivers, {
+    minDifferenceMs: options.minDifferenceMs,
+    minDifferenceShare: options.minDifferenceShare,
+  });
+  process.stdout.write(`${formatReceiversOutput(result, dir)}\n`);
+}
+
+/**
  * The receivers of a run folder written by `feedpath run --receivers` (run.json `receivers`, with a
  * folder each under receivers/); null for a single-receiver folder (files at its top).
  */
-export async function multiReceiverNames(dir: string): Promise<string[] | null> {
+async function multiReceiverNames(dir: string): Promise<string[] | null> {
   // An unreadable run.json is the analysis' to report.
   const run = await readJsonWith(new LocalFolderStore(resolve(dir)), RUN_FILE, runFileSchema).catch(
     () => null,

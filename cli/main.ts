@@ -188,24 +188,8 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
         dir: string,
         raw: { streamKind?: string; minDifferenceMs?: number; minDifferenceShare?: number },
       ) => {
-        const { analyzeCommand, multiReceiverNames } = await import('./analyze');
-        // A run with several receivers: each receiver's folder, then the matrix (as `feedpath run`).
-        const receivers = await multiReceiverNames(dir);
-        if (receivers !== null) {
-          const { analyzeLocalReceivers, formatReceiversOutput } = await import('./local/receivers');
-          const result = await analyzeLocalReceivers(dir, receivers, {
-            minDifferenceMs: raw.minDifferenceMs,
-            minDifferenceShare: raw.minDifferenceShare,
-          });
-          process.stdout.write(`${formatReceiversOutput(result, dir)}\n`);
-          return;
-        }
-        await analyzeCommand(dir, {
-          print: true,
-          streamKind: raw.streamKind,
-          minDifferenceMs: raw.minDifferenceMs,
-          minDifferenceShare: raw.minDifferenceShare,
-        });
+        const { analyzeFolder } = await import('./analyze');
+        await analyzeFolder(dir, raw);
       },
     );
 

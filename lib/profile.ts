@@ -104,29 +104,40 @@ export const DEFAULT_PROFILE: Profile = {
  * profile, each receiver's internet path is 1 ms shorter than the backbone leg's but far more
  * jittery (4 ms against 0.5 ms); the exchange-forwarder link (the forwarder in Tokyo) is shared.
  */
-export const DEFAULT_RECEIVERS_PROFILE: Profile = {
-  links: { 'exchange-forwarder': { delayMs: 2, jitterMs: 0.3 } },
-  receivers: {
-    frankfurt: {
-      links: {
-        'exchange-receiver': { delayMs: 114, jitterMs: 4 },
-        'forwarder-receiver': { delayMs: 113, jitterMs: 0.5 },
-      },
-    },
-    london: {
-      links: {
-        'exchange-receiver': { delayMs: 122, jitterMs: 4 },
-        'forwarder-receiver': { delayMs: 121, jitterMs: 0.5 },
-      },
-    },
-    virginia: {
-      links: {
-        'exchange-receiver': { delayMs: 73, jitterMs: 4 },
-        'forwarder-receiver': { delayMs: 72, jitterMs: 0.5 },
-      },
-    },
+export const DEFAULT_RECEIVERS_PROFILE = receiversProfile({
+  exchangeForwarder: { delayMs: 2, jitterMs: 0.3 },
+  jitterMs: { 'exchange-receiver': 4, 'forwarder-receiver': 0.5 },
+  delayMs: {
+    frankfurt: { 'exchange-receiver': 114, 'forwarder-receiver': 113 },
+    london: { 'exchange-receiver': 122, 'forwarder-receiver': 121 },
+    virginia: { 'exchange-receiver': 73, 'forwarder-receiver': 72 },
   },
-};
+});
+
+/**
+ * A validated profile of several receivers (the `receivers` form): the shared exchange-forwarder
+ * link, and each receiver's own two links with its delays and the jitter all receivers share.
+ */
+export function receiversProfile(links: {
+  exchangeForwarder: LinkSpec;
+  /** The jitter of every receiver's link of that name, ms. */
+  jitterMs: Record<ReceiverLinkName, number>;
+  /** Per receiver name (in the order receivers are chosen), its links' one-way delays, ms. */
+  delayMs: Record<string, Record<ReceiverLinkName, number>>;
+}): Profile {
+  const receivers = Object.entries(links.delayMs).map(([name, delays]) => [
+    name,
+    {
+      links: Object.fromEntries(
+        RECEIVER_LINK_NAMES.map((link) => [link, { delayMs: delays[link], jitterMs: links.jitterMs[link] }]),
+      ),
+    },
+  ]);
+  return parseProfile({
+    links: { 'exchange-forwarder': links.exchangeForwarder },
+    receivers: Object.fromEntries(receivers),
+  });
+}
 
 /** The link spec for a name, no delay where the profile leaves it out (the single-receiver form). */
 export function linkSpec(profile: Profile, name: LinkName): LinkSpec {

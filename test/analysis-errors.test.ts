@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { analyzeCommand, formatAnalyzeOutput, type AnalyzeResult } from '../cli/analyze';
+import { SEED_SUMMARY_KEYS } from '../lib/analysis';
 import { ErrorCode, FeedpathError } from '../lib/errors';
 import type { Sample } from '../lib/samples';
 import { csv, E0_US, mulberry32, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
@@ -30,16 +31,10 @@ function setCell(rows: string[], row: number, column: number, value: string): vo
   rows[row + 1] = cells.join(',');
 }
 
+/** The seed's statistics (its keys but the path's name and the loss), and the count of latencies. */
 const STATS = [
-  'sample_count',
+  ...SEED_SUMMARY_KEYS.filter((key) => key !== 'setup_type' && key !== 'events_lost'),
   'latency_sample_count',
-  'avg_latency_ms',
-  'median_latency_ms',
-  'p95_latency_ms',
-  'p99_latency_ms',
-  'min_latency_ms',
-  'max_latency_ms',
-  'jitter_stddev_ms',
 ] as const;
 
 function stats(result: AnalyzeResult) {

@@ -1,46 +1,26 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SEED_SUMMARY_KEYS, writePathSummaries } from '../lib/analysis';
-import { CSV_HEADER, formatSampleRow, type Sample } from '../lib/samples';
-
-const E0_US = 1_723_100_000_000_000;
-
-function trade(id: number, latencyUs: number, legUs?: number): Sample {
-  const exchangeTimeUs = E0_US + id * 1000;
-  const receiverNs = BigInt(exchangeTimeUs + latencyUs) * 1000n;
-  return {
-    id,
-    stream: 'btcusdt@trade',
-    symbol: 'btcusdt',
-    exchangeTimeUs,
-    forwarderNs: legUs === undefined ? undefined : receiverNs - BigInt(legUs) * 1000n,
-    receiverNs,
-    firstId: undefined,
-  };
-}
+import { csv, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
 
 describe('writePathSummaries', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'feedpath-summaries-'));
+    dir = await tempDir();
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   });
 
   it("writes each path's JSON with the seed's keys, hand-checked figures and the trade-id loss", async () => {
     // prepare: baseline latencies 100..104 ms with trade 3 missing; backbone with a 90 ms leg
     const baseline = [trade(1, 100_000), trade(2, 101_000), trade(4, 103_000), trade(5, 104_000)];
-    const backbone = [trade(1, 95_000, 90_000), trade(2, 97_000, 91_000), trade(3, 99_000, 92_000)];
-    await writeFile(
-      join(dir, 'baseline-results.csv'),
-      CSV_HEADER + '\n' + baseline.map(formatSampleRow).join(''),
-    );
-    await writeFile(
-      join(dir, 'backbone-results.csv'),
-      CSV_HEADER + '\n' + backbone.map(formatSampleRow).join(''),
-    );
+    const backbone = [
+      trade(1, 95_000, { legUs: 90_000 }),
+      trade(2, 97_000, { legUs: 91_000 }),
+      trade(3, 99_000, { legUs: 92_000 }),
+    ];
+    await writeFiles(dir, { 'baseline-results.csv': csv(baseline), 'backbone-results.csv': csv(backbone) });
 
     // act
     const result = await writePathSummaries(dir, ['baseline', 'backbone']);
@@ -73,10 +53,7 @@ describe('writePathSummaries', () => {
   });
 
   it('maps a path without a CSV to undefined and writes nothing for it', async () => {
-    await writeFile(
-      join(dir, 'baseline-results.csv'),
-      CSV_HEADER + '\n' + formatSampleRow(trade(7, 100_000)),
-    );
+    await writeFiles(dir, { 'baseline-results.csv': csv([trade(7, 100_000)]) });
 
     const result = await writePathSummaries(dir, ['baseline', 'backbone']);
 

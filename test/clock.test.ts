@@ -15,6 +15,23 @@ function expectWithinBound(ours: bigint, system: bigint): void {
   );
 }
 
+/** A simulated machine: monotonic time advances 100 ns per reading; realtime = monotonic + a shift. */
+function simulatedMachine(): { sources: ClockSources; realtime: () => bigint; step: (ns: bigint) => void } {
+  let mono = 5_000_000_000n;
+  let shiftNs = 1_700_000_000_000_000_000n;
+  return {
+    sources: {
+      hrtime: () => (mono += 100n),
+      dateNow: () => Number((mono + shiftNs) / 1_000_000n),
+    },
+    realtime: () => mono + shiftNs,
+    /** Steps the system (realtime) clock, leaving monotonic time alone. */
+    step: (ns) => {
+      shiftNs += ns;
+    },
+  };
+}
+
 describe('wall clock', () => {
   let reader: SystemClockReader;
   beforeAll(() => {
@@ -52,34 +69,22 @@ describe('wall clock', () => {
   });
 
   it('re-anchors when the realtime clock is stepped', () => {
-    // A simulated machine: monotonic time advances 100 ns per reading; realtime = monotonic + shift.
-    let mono = 5_000_000_000n;
-    let shiftNs = 1_700_000_000_000_000_000n;
-    const sources: ClockSources = {
-      hrtime: () => (mono += 100n),
-      dateNow: () => Number((mono + shiftNs) / 1_000_000n),
-    };
-    const clock = new WallClock({ checkIntervalMs: 0, sources });
-    const realtime = () => mono + shiftNs;
-    expect(clock.nowNs() - realtime()).toBeLessThan(1_000n);
+    const machine = simulatedMachine();
+    const clock = new WallClock({ checkIntervalMs: 0, sources: machine.sources });
+    expect(clock.nowNs() - machine.realtime()).toBeLessThan(1_000n);
 
-    shiftNs += 2_500_000_000n; // the system clock is stepped 2.5 s forward
+    machine.step(2_500_000_000n); // the system clock is stepped 2.5 s forward
     clock.check();
 
     expect(clock.anchors.at(-1)?.reason).toBe('step');
-    const error = clock.nowNs() - realtime();
+    const error = clock.nowNs() - machine.realtime();
     expect(error < 1_000n && error > -1_000n).toBe(true);
   });
 
   it('leaves a small step alone until the periodic re-anchor corrects it', () => {
-    let mono = 5_000_000_000n;
-    let shiftNs = 1_700_000_000_000_000_000n;
-    const sources: ClockSources = {
-      hrtime: () => (mono += 100n),
-      dateNow: () => Number((mono + shiftNs) / 1_000_000n),
-    };
-    const clock = new WallClock({ checkIntervalMs: 0, sources });
-    shiftNs += 300_000n; // 0.3 ms: within the cheap check's tolerance
+    const machine = simulatedMachine();
+    const clock = new WallClock({ checkIntervalMs: 0, sources: machine.sources });
+    machine.step(300_000n); // 0.3 ms: within the cheap check's tolerance
     clock.check();
     expect(clock.anchors).toHaveLength(1);
     const info = clock.reanchorNow();

@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange';
-import { startReceiver, type ReceiverHandle } from '../agents/receiver/receiver';
+import { startReceiver, type ReceiverHandle } from '../agents/receiver/agent';
 import { analyzeCommand } from '../cli/analyze';
 import type { FeedpathError } from '../lib/errors';
 import { SampleWriter } from '../lib/samples';

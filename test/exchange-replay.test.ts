@@ -8,6 +8,7 @@ import { ErrorCode } from '../lib/errors';
 import type { ExchangeConfigInput } from '../agents/exchange/config';
 import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange';
 import type { Json } from '../lib/json';
+import { waitFor, within } from './feed.helpers';
 
 const DATA = join(__dirname, '..', '..', 'shared', 'data');
 const BTC_CAPTURE = join(DATA, 'binance-spot-btcusdt-20240808.gz');
@@ -52,28 +53,6 @@ function connect(url: string): TestClient {
   };
   ws.on('message', (data) => client.messages.push(JSON.parse((data as Buffer).toString()) as Json));
   return client;
-}
-
-/** Awaits a promise, failing after `timeoutMs` instead of hanging until jest's own timeout. */
-async function within<T>(promise: Promise<T> | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  if (promise === undefined) throw new Error(`no promise for ${what}`);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** A capture line holding a trade, E and T in ms, T one ms before E. */
@@ -122,7 +101,7 @@ describe('exchange replay', () => {
       const client = connect(`${handle.url}/ws/btcusdt@trade?timeUnit=MICROSECOND`);
 
       const summary = await within(handle.replayDone, 'the end of the replay');
-      await waitFor(() => client.messages.length >= recorded.length, `${recorded.length} trades`);
+      await waitFor(() => client.messages.length >= recorded.length, `${recorded.length} trades`, 10_000);
       await new Promise((resolve) => setTimeout(resolve, 50));
       const afterUs = wallClock().nowUs();
 

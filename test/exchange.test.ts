@@ -6,6 +6,7 @@ import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange'
 import { SyntheticMarket } from '../agents/exchange/synthetic';
 import { syntheticSourceSchema } from '../agents/exchange/config';
 import type { Json } from '../lib/json';
+import { waitFor, within } from './feed.helpers';
 
 interface TestClient {
   ws: WebSocket;
@@ -45,28 +46,6 @@ function connect(url: string, options: { autoPong?: boolean } = {}): TestClient 
   ws.on('message', (data) => client.messages.push(data as Buffer));
   ws.on('ping', () => client.pings.push(Date.now()));
   return client;
-}
-
-/** Awaits a promise, failing after `timeoutMs` instead of hanging until jest's own timeout. */
-async function within<T>(promise: Promise<T> | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  if (promise === undefined) throw new Error(`no promise for ${what}`);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function parsed(client: TestClient): Json[] {

@@ -1,4 +1,7 @@
-/** Shared by the feed, forwarder, receiver and relay tests: small real servers, waiting, agent bundles. */
+/**
+ * Shared by the exchange, feed, forwarder, receiver and relay tests: small real servers, waiting,
+ * agent bundles.
+ */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,27 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 5_
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Awaits a promise, failing with `what` after `timeoutMs` instead of hanging until jest's own timeout. */
+export async function within<T>(
+  promise: Promise<T> | undefined,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  if (promise === undefined) throw new Error(`no promise for ${what}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -2,7 +2,7 @@ import { WebSocketServer } from 'ws';
 import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange';
 import { Backoff } from '../agents/common/backoff';
 import { isControlCandidate, isServerShutdown } from '../agents/common/control';
-import { ExchangeFeed } from '../agents/common/feed';
+import { ExchangeFeed, type MessageHandler } from '../agents/common/feed';
 import { parseMessage } from '../lib/binance';
 import type { FeedpathError } from '../lib/errors';
 import { freePort, startFakeExchange, tradeMessage, waitFor, type FakeExchange } from './feed.helpers';
@@ -64,6 +64,19 @@ describe('control messages', () => {
   });
 });
 
+/** An onMessage that keeps each trade's id, in arrival order. */
+function keepIds(ids: number[]): MessageHandler {
+  return (data) => {
+    const outcome = parseMessage(data.toString());
+    if (outcome.ok) ids.push(outcome.event.id);
+  };
+}
+
+/** The ids that do not follow the one before them (a trade lost or out of order). */
+function gapsIn(ids: number[]): number[] {
+  return ids.slice(1).filter((id, i) => id !== (ids[i] as number) + 1);
+}
+
 describe('exchange feed', () => {
   let fake: FakeExchange | undefined;
   let exchange: ExchangeHandle | undefined;
@@ -124,10 +137,7 @@ describe('exchange feed', () => {
     const ids: number[] = [];
     feed = new ExchangeFeed({
       url: fake.url,
-      onMessage: (data) => {
-        const outcome = parseMessage(data.toString());
-        if (outcome.ok) ids.push(outcome.event.id);
-      },
+      onMessage: keepIds(ids),
       backoff: { baseMs: 20, capMs: 50 },
     });
 
@@ -208,10 +218,7 @@ describe('exchange feed', () => {
     const ids: number[] = [];
     feed = new ExchangeFeed({
       url: `${exchange.url}/stream?streams=btcusdt@trade&timeUnit=MICROSECOND`,
-      onMessage: (data) => {
-        const outcome = parseMessage(data.toString());
-        if (outcome.ok) ids.push(outcome.event.id);
-      },
+      onMessage: keepIds(ids),
       overlapDrainMs: 50,
     });
 
@@ -222,11 +229,10 @@ describe('exchange feed', () => {
     await waitFor(() => ids.length > seenAt + 50, 'trades after the last rollover');
 
     const doubled = ids.length - new Set(ids).size;
-    const gaps = ids.slice(1).filter((id, i) => id !== (ids[i] as number) + 1);
     expect(feed.counters.serverShutdowns).toBeGreaterThanOrEqual(3);
     expect(feed.counters.duplicatesDropped).toBeGreaterThan(0);
     expect(doubled).toBe(0);
-    expect(gaps).toEqual([]);
+    expect(gapsIn(ids)).toEqual([]);
   });
 
   it('rolls over before the connection age limit, without a notice', async () => {
@@ -236,10 +242,7 @@ describe('exchange feed', () => {
     const ids: number[] = [];
     feed = new ExchangeFeed({
       url: `${exchange.url}/stream?streams=btcusdt@trade&timeUnit=MICROSECOND`,
-      onMessage: (data) => {
-        const outcome = parseMessage(data.toString());
-        if (outcome.ok) ids.push(outcome.event.id);
-      },
+      onMessage: keepIds(ids),
       maxConnectionMs: 400,
       overlapDrainMs: 50,
     });
@@ -249,8 +252,7 @@ describe('exchange feed', () => {
     const seenAt = ids.length;
     await waitFor(() => ids.length > seenAt + 30, 'trades after the rollover');
 
-    const gaps = ids.slice(1).filter((id, i) => id !== (ids[i] as number) + 1);
-    expect(gaps).toEqual([]);
+    expect(gapsIn(ids)).toEqual([]);
     expect(feed.counters.drops).toBe(0);
   });
 

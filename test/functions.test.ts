@@ -277,24 +277,13 @@ describe('describeSites', () => {
     const first = await describeSites({ run }, context);
     const second = await describeSites({ run }, context);
 
-    expect(first).toEqual({
-      ready: false,
-      sites: [
-        {
-          role: 'receiver',
-          region: 'eu-central-1',
-          stackName: run.sites[0]?.stackName,
-          status: 'CREATE_IN_PROGRESS',
-        },
-      ],
-    });
+    const receiver = { role: 'receiver', region: 'eu-central-1', stackName: run.sites[0]?.stackName };
+    expect(first).toEqual({ ready: false, sites: [{ ...receiver, status: 'CREATE_IN_PROGRESS' }] });
     expect(second).toEqual({
       ready: true,
       sites: [
         {
-          role: 'receiver',
-          region: 'eu-central-1',
-          stackName: run.sites[0]?.stackName,
+          ...receiver,
           status: 'CREATE_COMPLETE',
           cidr: '10.10.0.0/16',
           instanceId: 'i-receiver-eu-central-1',

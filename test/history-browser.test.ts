@@ -6,25 +6,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { analyzeCommand } from '../cli/analyze';
 import { historyCommand } from '../cli/history';
 import { recordFailedRun, recordRun, TREND_CHART_IDS } from '../lib/history';
 import { LocalFolderStore } from '../lib/store';
 import { removeDir, tempDir } from './analysis-fixtures';
 import { writeRunFolder } from './history-fixtures';
-import { launchChromium } from './browser';
+import { chromiumForSuite, drawnMarks, openFile } from './browser';
 
 describe('history.html in headless Chromium', () => {
   let dir: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = chromiumForSuite();
   beforeEach(async () => {
     dir = await tempDir();
   });
@@ -67,25 +59,9 @@ describe('history.html in headless Chromium', () => {
 
     // act
     const result = await historyCommand(dir, { print: (text) => printed.push(text) });
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
-    await page.goto(pathToFileURL(result.files.html).href, { waitUntil: 'load' });
+    const { page, errors } = await openFile(browser(), result.files.html);
     const headline = await page.textContent('#headline');
-    const marks: Record<string, number> = await page.$$eval('figure.chart', (figures) =>
-      Object.fromEntries(
-        figures.map((f) => [
-          f.getAttribute('data-chart'),
-          f.querySelectorAll(
-            'svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > text, svg g.role-mark > rect',
-          ).length,
-        ]),
-      ),
-    );
+    const marks = await drawnMarks(page);
     const rows = await page.$$eval('#runs tbody tr', (trs) =>
       trs.map((tr) => ({ run: tr.getAttribute('data-run'), status: tr.className })),
     );

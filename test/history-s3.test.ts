@@ -5,6 +5,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { historyCommand } from '../cli/history';
 import { analyzeRun } from '../lib/analysis';
+import { parseExperimentInput } from '../lib/cloud/input';
 import { listHistoryKeys, readHistory, recordRun, TREND_FILES, type Trend } from '../lib/history';
 import { readText, S3Store } from '../lib/store';
 import { csv, trade } from './analysis-fixtures';
@@ -33,15 +34,7 @@ describe('history in S3 (s3rver)', () => {
     const runId = runIdAt(started, index);
     const prefix = `${options.keyPrefix ?? ''}runs/${started.toISOString().slice(0, 10).replaceAll('-', '/')}/${runId}/`;
     const ids = Array.from({ length: 300 }, (_, i) => i + 1);
-    const input = {
-      durationSeconds: 300,
-      streams: ['btcusdt@trade'],
-      mode: 'paired',
-      forwarderRegion: 'ap-northeast-1',
-      receiverRegion: 'eu-central-1',
-      instanceType: 'c7i.large',
-      label: `run ${index}`,
-    };
+    const input = parseExperimentInput({ label: `run ${index}` }, ['ap-northeast-1', 'eu-central-1']);
     const put = (key: string, body: string) =>
       client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${key}`, Body: body }));
     await put('baseline-results.csv', csv(ids.map((id) => trade(id, 116_000 + (id % 5) * 100))));

@@ -16,11 +16,12 @@ import {
   truthClientsFileName,
   TruthWriter,
   truthFileName,
+  type TruthChunk,
 } from '../lib/lab-truth';
 import { formatRunFile, RUN_FILE } from '../lib/run-file';
 import { writeFileSync } from 'node:fs';
 import { deriveSeed, exponentialSampler, mulberry32 } from '../lib/random';
-import { SampleWriter, resultsCsvName } from '../lib/samples';
+import { SampleWriter, resultsCsvName, type Sample } from '../lib/samples';
 import { LocalFolderStore } from '../lib/store/local';
 import { labTable, withLabClause } from '../lib/report/lab';
 
@@ -197,6 +198,34 @@ describe('link truth files', () => {
 describe('lab check', () => {
   const second = 1_800_000_000;
   const ns = (ms: number): bigint => BigInt(second) * 1_000_000_000n + BigInt(Math.round(ms * 1e6));
+  /** A 100-byte chunk the exchange-receiver link carried towards the receiver (times in ms after `second`). */
+  const chunk = (c: {
+    connection?: number;
+    readMs: number;
+    drawnMs: number;
+    compensationMs?: number;
+    dueMs: number;
+    releaseMs: number;
+  }): TruthChunk => ({
+    connection: c.connection ?? 0,
+    direction: 'r',
+    readNs: ns(c.readMs),
+    drawnNs: BigInt(Math.round(c.drawnMs * 1e6)),
+    compensationNs: BigInt(Math.round((c.compensationMs ?? 0) * 1e6)),
+    dueNs: ns(c.dueMs),
+    releaseNs: ns(c.releaseMs),
+    bytes: 100,
+  });
+  /** A baseline trade with its event time `eMs` and the receiver's stamp `arrivalMs` after `second`. */
+  const trade = (id: number, eMs: number, arrivalMs: number): Sample => ({
+    id,
+    stream: 'btcusdt@trade',
+    symbol: 'BTCUSDT',
+    exchangeTimeUs: second * 1e6 + eMs * 1000,
+    forwarderNs: undefined,
+    receiverNs: ns(arrivalMs),
+    firstId: undefined,
+  });
 
   it("gives each message its chunk's emulated delay, and the rest of its latency to the lab", async () => {
     // Messages every 10 ms at E = t; the exchange-receiver link reads each 0.1 ms later, applies
@@ -212,27 +241,8 @@ describe('lab check', () => {
       const drawn = 20 + i / 1000;
       const due = i === 7 || inShared ? 90.1 + 20.009 : read + drawn;
       const release = due + 0.05;
-      if (i !== 8) {
-        truth.append({
-          connection: 0,
-          direction: 'r',
-          readNs: ns(read),
-          drawnNs: BigInt(Math.round(drawn * 1e6)),
-          compensationNs: 0n,
-          dueNs: ns(due),
-          releaseNs: ns(release),
-          bytes: 100,
-        });
-      }
-      csv.append({
-        id: 1000 + i,
-        stream: 'btcusdt@trade',
-        symbol: 'BTCUSDT',
-        exchangeTimeUs: second * 1e6 + e * 1000,
-        forwarderNs: undefined,
-        receiverNs: ns(release + 0.2),
-        firstId: undefined,
-      });
+      if (i !== 8) truth.append(chunk({ readMs: read, drawnMs: drawn, dueMs: due, releaseMs: release }));
+      csv.append(trade(1000 + i, e, release + 0.2));
     }
     await truth.close();
     await csv.close();
@@ -259,25 +269,16 @@ describe('lab check', () => {
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
     for (let i = 0; i < 5; i++) {
       const read = i * 10 + 0.1;
-      truth.append({
-        connection: 0,
-        direction: 'r',
-        readNs: ns(read),
-        drawnNs: 20_000_000n,
-        compensationNs: 250_000n,
-        dueNs: ns(read + 19.75),
-        releaseNs: ns(read + 19.8),
-        bytes: 100,
-      });
-      csv.append({
-        id: 3000 + i,
-        stream: 'btcusdt@trade',
-        symbol: 'BTCUSDT',
-        exchangeTimeUs: second * 1e6 + i * 10_000,
-        forwarderNs: undefined,
-        receiverNs: ns(read + 20),
-        firstId: undefined,
-      });
+      truth.append(
+        chunk({
+          readMs: read,
+          drawnMs: 20,
+          compensationMs: 0.25,
+          dueMs: read + 19.75,
+          releaseMs: read + 19.8,
+        }),
+      );
+      csv.append(trade(3000 + i, i * 10, read + 20));
     }
     await truth.close();
     await csv.close();
@@ -309,30 +310,12 @@ describe('lab check', () => {
     // later (a duplicate: a data error, not a slower message).
     const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
-    const sample = (i: number, arrivalMs: number) => ({
-      id: 2000 + i,
-      stream: 'btcusdt@trade',
-      symbol: 'BTCUSDT',
-      exchangeTimeUs: second * 1e6 + i * 10_000,
-      forwarderNs: undefined,
-      receiverNs: ns(arrivalMs),
-      firstId: undefined,
-    });
     for (let i = 0; i < 3; i++) {
       const read = i * 10 + 0.1;
-      truth.append({
-        connection: 0,
-        direction: 'r',
-        readNs: ns(read),
-        drawnNs: 20_000_000n,
-        compensationNs: 0n,
-        dueNs: ns(read + 20),
-        releaseNs: ns(read + 20),
-        bytes: 100,
-      });
-      csv.append(sample(i, read + 20.2));
+      truth.append(chunk({ readMs: read, drawnMs: 20, dueMs: read + 20, releaseMs: read + 20 }));
+      csv.append(trade(2000 + i, i * 10, read + 20.2));
     }
-    csv.append(sample(2, 20.1 + 20.2 + 40));
+    csv.append(trade(2002, 20, 20.1 + 20.2 + 40));
     await truth.close();
     await csv.close();
 
@@ -358,26 +341,17 @@ describe('lab check', () => {
         [1, 20],
         [0, 20.1],
       ] as const) {
-        truth.append({
-          connection,
-          direction: 'r',
-          readNs: ns(e + 0.1),
-          drawnNs: BigInt(Math.round(drawn * 1e6)),
-          compensationNs: 0n,
-          dueNs: ns(e + 0.1 + drawn),
-          releaseNs: ns(e + 0.15 + drawn),
-          bytes: 100,
-        });
+        truth.append(
+          chunk({
+            connection,
+            readMs: e + 0.1,
+            drawnMs: drawn,
+            dueMs: e + 0.1 + drawn,
+            releaseMs: e + 0.15 + drawn,
+          }),
+        );
       }
-      csv.append({
-        id: 1000 + i,
-        stream: 'btcusdt@trade',
-        symbol: 'BTCUSDT',
-        exchangeTimeUs: second * 1e6 + e * 1000,
-        forwarderNs: undefined,
-        receiverNs: ns(e + 20.15 + 0.2),
-        firstId: undefined,
-      });
+      csv.append(trade(1000 + i, e, e + 20.15 + 0.2));
     }
     await truth.close();
     await csv.close();
@@ -416,15 +390,7 @@ describe('lab check', () => {
 
   it('is absent from a run with no lab files', async () => {
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
-    csv.append({
-      id: 1,
-      stream: 'btcusdt@trade',
-      symbol: 'BTCUSDT',
-      exchangeTimeUs: second * 1e6,
-      forwarderNs: undefined,
-      receiverNs: ns(5),
-      firstId: undefined,
-    });
+    csv.append(trade(1, 0, 5));
     await csv.close();
 
     expect(await analyzeLab(new LocalFolderStore(dir), '')).toBeNull();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net, { type Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startLinkAgent } from '../agents/link/agent';
+import { linkAgent } from '../agents/link/agent';
 import { linkConfigSchema } from '../agents/link/config';
 import { startLink, type LinkHandle } from '../agents/link/proxy';
 import type { AgentEvent } from '../lib/agent';
@@ -91,6 +91,7 @@ describe('link config', () => {
       compensationMs: 0,
       seed: 1,
       highWaterMarkBytes: 16 * 1024 * 1024,
+      progressIntervalMs: 1_000,
     });
   });
 
@@ -333,8 +334,8 @@ describe('link', () => {
 describe('link agent', () => {
   it('reports ready with the bound port, progress with counters, and totals on stop', async () => {
     const events: AgentEvent[] = [];
-    const config = linkConfigSchema.parse({ name: 'exchange-receiver', target: { port: await freePort() } });
-    const agent = await startLinkAgent(config, (event) => events.push(event), 50);
+    const config = { name: 'exchange-receiver', target: { port: await freePort() }, progressIntervalMs: 50 };
+    const agent = await linkAgent.start(config, { report: (event) => events.push(event) });
     cleanups.push(() => agent.stop('cleanup'));
     const ready = events.find((event) => event.event === 'ready');
     const client = await connect(ready?.port as number);

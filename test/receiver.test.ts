@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange';
-import { startReceiver } from '../agents/receiver/receiver';
+import { startReceiver } from '../agents/receiver/agent';
 import { parseChronyTracking } from '../lib/resources';
 import { spawnSync } from 'node:child_process';
 import { AgentProcess } from '../cli/local/agent-process';

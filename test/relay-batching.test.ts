@@ -8,8 +8,8 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { RelayFanOut } from '../agents/forwarder/fan-out';
-import { startForwarder, type ForwarderHandle } from '../agents/forwarder/forwarder';
-import { startReceiver, type ReceiverHandle } from '../agents/receiver/receiver';
+import { startForwarder, type ForwarderHandle } from '../agents/forwarder/agent';
+import { startReceiver, type ReceiverHandle } from '../agents/receiver/agent';
 import { decodeRelayFrame, encodeRelayWsFrame } from '../lib/wire';
 import { readCsv, startFakeExchange, tempDir, waitFor, type FakeExchange } from './feed.helpers';
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startExchange, type ExchangeHandle } from '../agents/exchange/exchange';
-import { startForwarder, type ForwarderHandle } from '../agents/forwarder/forwarder';
-import { startReceiver, type ReceiverHandle } from '../agents/receiver/receiver';
+import { startForwarder, type ForwarderHandle } from '../agents/forwarder/agent';
+import { startReceiver, type ReceiverHandle } from '../agents/receiver/agent';
 import type { AgentEvent } from '../lib/agent';
 import { agentMetricsSchema } from '../lib/agent-files';
 import { CSV_HEADER } from '../lib/samples';

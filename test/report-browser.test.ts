@@ -4,8 +4,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { analyzeCommand } from '../cli/analyze';
 import { CHART_IDS } from '../lib/report';
 import { SEED_COLUMNS } from '../lib/samples';
@@ -19,18 +17,11 @@ import {
   trade,
   writeFiles,
 } from './analysis-fixtures';
-import { launchChromium } from './browser';
+import { chromiumForSuite, drawnMarks, openFile } from './browser';
 
 describe('report.html in headless Chromium', () => {
   let dir: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = chromiumForSuite();
   beforeEach(async () => {
     dir = await tempDir();
   });
@@ -40,25 +31,9 @@ describe('report.html in headless Chromium', () => {
 
   /** Loads a report; collects console errors, the verdict and each chart's count of drawn marks. */
   async function open(file: string) {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
-    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    const { page, errors } = await openFile(browser(), file);
     const verdict = await page.textContent('#verdict');
-    const marks: Record<string, number> = await page.$$eval('figure.chart', (figures) =>
-      Object.fromEntries(
-        figures.map((f) => [
-          f.getAttribute('data-chart'),
-          f.querySelectorAll(
-            'svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > text, svg g.role-mark > rect',
-          ).length,
-        ]),
-      ),
-    );
+    const marks = await drawnMarks(page);
     await page.close();
     return { errors, verdict, marks };
   }

@@ -9,33 +9,21 @@ import { join } from 'node:path';
 import type { LabCheck } from '../lib/analysis/lab';
 import { parseHistoryRecord } from '../lib/history/record';
 import { labHopsSchema } from '../lib/loopback-hop';
-import { parseProfile } from '../lib/profile';
+import { receiversProfile } from '../lib/profile';
 import type { MatrixReport } from '../lib/report/matrix';
 import { runFileSchema } from '../lib/run-file';
 import { feedpath, onlyRun, readJson } from './feedpath-cli';
 
 /** Three receivers with distinct delays: backbone faster for two, the internet for one. */
-const PROFILE = parseProfile({
-  links: { 'exchange-forwarder': { delayMs: 3, jitterMs: 0.1 } },
-  receivers: {
-    alpha: {
-      links: {
-        'exchange-receiver': { delayMs: 20, jitterMs: 0.2 },
-        'forwarder-receiver': { delayMs: 12, jitterMs: 0.1 },
-      },
-    },
-    beta: {
-      links: {
-        'exchange-receiver': { delayMs: 35, jitterMs: 0.2 },
-        'forwarder-receiver': { delayMs: 40, jitterMs: 0.1 },
-      },
-    },
-    gamma: {
-      links: {
-        'exchange-receiver': { delayMs: 50, jitterMs: 0.2 },
-        'forwarder-receiver': { delayMs: 25, jitterMs: 0.1 },
-      },
-    },
+const PROFILE = receiversProfile({
+  exchangeForwarder: { delayMs: 3, jitterMs: 0.1 },
+  jitterMs: { 'exchange-receiver': 0.2, 'forwarder-receiver': 0.1 },
+  // The backbone adds the exchange-forwarder's 3 ms: 15 ms against 20 (alpha), 43 against 35
+  // (beta, the internet wins), 28 against 50 (gamma).
+  delayMs: {
+    alpha: { 'exchange-receiver': 20, 'forwarder-receiver': 12 },
+    beta: { 'exchange-receiver': 35, 'forwarder-receiver': 40 },
+    gamma: { 'exchange-receiver': 50, 'forwarder-receiver': 25 },
   },
 });
 const NAMES = ['alpha', 'beta', 'gamma'];

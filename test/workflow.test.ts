@@ -12,6 +12,7 @@ import {
   type WorkflowStateEvent,
 } from '../cli/workflow';
 import { WorkflowErrorName } from '../lib/cloud/errors';
+import { REFERENCE_EXPERIMENT } from '../lib/cloud/input';
 import { POLL } from '../lib/cloud/limits';
 import { sweepExpiredStacks } from '../lib/cloud/sweeper';
 import { regionalClient } from '../lib/cloud/clients';
@@ -84,18 +85,7 @@ describe('workflow', () => {
     expect(output.verdict).toEqual(expect.any(String));
     expect(cloud.objects.has(`${BUCKET}/${output.report.json}`)).toBe(true);
     const input = JSON.parse(cloud.objects.get(`${BUCKET}/${output.prefix}input.json`)!.toString());
-    expect(input).toEqual({
-      durationSeconds: 300,
-      streams: ['btcusdt@trade'],
-      mode: 'paired',
-      forwarderRegion: 'ap-northeast-1',
-      receiverRegion: 'eu-central-1',
-      instanceType: 'c7i.large',
-      label: '',
-      exchangeUrl: 'wss://stream.binance.com:9443',
-      control: true,
-      record: true,
-    });
+    expect(input).toEqual(REFERENCE_EXPERIMENT);
     expect(cloud.commands.map((c) => c.role)).toEqual(['receiver', 'forwarder']);
   });
 

@@ -9,7 +9,7 @@ import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { streamsSchema } from '../../lib/experiment';
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS } from './backoff';
 import { DEFAULT_RELAY_PING_INTERVAL_MS } from './heartbeat';
-import { DEFAULT_PROGRESS_INTERVAL_MS } from './agent-kit';
+import { progressIntervalSchema } from './agent-kit';
 import {
   DEFAULT_OVERLAP_TIMEOUT_MS,
   DEFAULT_SILENCE_TIMEOUT_MS,
@@ -57,8 +57,8 @@ export const feedConfigShape = {
   overlapTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).default(DEFAULT_OVERLAP_TIMEOUT_MS),
   /** Fail (FP_EXCHANGE_UNREACHABLE) if the exchange was never reached this long after start; default: keep trying. */
   connectTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
-  /** How often `progress` is reported (and resources sampled), ms. */
-  progressIntervalMs: z.number().int().min(10).max(60_000).default(DEFAULT_PROGRESS_INTERVAL_MS),
+  /** How often `progress` is reported and resources sampled, ms. */
+  progressIntervalMs: progressIntervalSchema,
   /** Stop by itself after this long; default: run until SIGTERM/SIGINT. */
   durationSeconds: z
     .number()

@@ -7,10 +7,10 @@
  * type starts with `s`, so `s` as the type's first letter, or a WebSocket-API-style `{"event":{…}}`
  * wrapper, makes a candidate; {@link isServerShutdown} then confirms on the (rare) candidate.
  */
-const QUOTE = 0x22;
-const LETTER_E = 0x65;
-const LETTER_S = 0x73;
-const LETTER_V = 0x76;
+const QUOTE = '"'.charCodeAt(0);
+const LETTER_E = 'e'.charCodeAt(0);
+const LETTER_S = 's'.charCodeAt(0);
+const LETTER_V = 'v'.charCodeAt(0);
 /** `{"stream":"` */
 const STREAM_NAME_START = 11;
 /** From the closing quote of the stream name to the type's first letter: `","data":{"e":"` = 15. */

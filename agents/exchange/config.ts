@@ -3,6 +3,7 @@
  * or {@link startExchange}'s argument). Unknown keys are rejected; defaults follow Binance spot.
  */
 import { z } from 'zod';
+import { progressIntervalSchema } from '../common/agent-kit';
 import { DEFAULT_MAX_CONNECTION_MS, MAX_TIMER_MS } from '../common/limits';
 
 /** Binance pings every 20 s. */
@@ -75,6 +76,8 @@ export const exchangeConfigSchema = z
     source: z
       .discriminatedUnion('kind', [syntheticSourceSchema, replaySourceSchema])
       .prefault({ kind: 'synthetic' }),
+    /** How often `progress` is reported, ms. */
+    progressIntervalMs: progressIntervalSchema,
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,6 +1,6 @@
 /**
- * `node dist/agents/exchange.js --config-json '{"source":{"kind":"synthetic"}}'` (see ./config.ts,
- * ./agent.ts for what it reports). See lib/agent.ts for the process protocol.
+ * The exchange process: `node dist/agents/exchange.js --config-json '{"source":{"kind":"synthetic"}}'`
+ * (configuration: ./config.ts; what it reports: ./agent.ts; the process protocol: lib/agent.ts).
  */
 import { exchangeAgent } from './agent';
 

@@ -11,15 +11,9 @@
  * Reading runs ahead of sending by at most {@link READ_AHEAD} lines, so a long capture is streamed
  * and the next lines are already parsed when their time comes.
  */
+import { toUs } from '../../lib/binance/parse';
 import type { CaptureReader, CaptureRecord, CaptureSkips } from '../../lib/capture';
 import type { ExchangeEvent } from './event';
-
-/** Lines parsed ahead of their send time, at most. */
-const READ_AHEAD = 4096;
-/** Reading resumes when fewer lines than this wait. */
-const RESUME_BELOW = 1024;
-/** Epoch times in ms are below this, in µs above it (see lib/binance/parse). */
-const MS_US_THRESHOLD = 1e14;
 
 /** What a finished replay reports. */
 export interface ReplaySummary {
@@ -29,6 +23,11 @@ export interface ReplaySummary {
   /** From the start instant to the last line sent, ms. */
   elapsedMs: number;
 }
+
+/** Lines parsed ahead of their send time, at most. */
+const READ_AHEAD = 4096;
+/** Reading resumes when fewer lines than this wait. */
+const RESUME_BELOW = 1024;
 
 export class Replay {
   /** Stream messages sent so far. */
@@ -144,10 +143,9 @@ export class Replay {
 
   private send(record: CaptureRecord): void {
     const { data } = record;
-    let tradeLagUs: number | undefined;
-    if (typeof data.E === 'number' && typeof data.T === 'number') {
-      tradeLagUs = (data.E - data.T) * (data.E < MS_US_THRESHOLD ? 1000 : 1);
-    }
+    const eventUs = toUs(data.E);
+    const tradeUs = toUs(data.T);
+    const tradeLagUs = eventUs === undefined || tradeUs === undefined ? undefined : eventUs - tradeUs;
     this.publish({ stream: record.stream, kind: record.kind, data, tradeLagUs });
     this.events += 1;
   }

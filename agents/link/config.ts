@@ -1,6 +1,7 @@
 /** The link emulator's configuration: validated once, at the edge; the type comes from the schema. */
 import { z } from 'zod';
 import { linkSpecSchema } from '../../lib/profile';
+import { progressIntervalSchema } from '../common/agent-kit';
 
 /** Above this many queued bytes in one direction the link stops reading from that direction's source. */
 export const DEFAULT_HIGH_WATER_MARK_BYTES = 16 * 1024 * 1024;
@@ -45,6 +46,8 @@ export const linkConfigSchema = z
      * `lab/<name>.csv`; no record when absent.
      */
     truthFile: z.string().min(1).optional(),
+    /** How often `progress` is reported, ms. */
+    progressIntervalMs: progressIntervalSchema,
   })
   .strict();
 

@@ -8,7 +8,7 @@ import type { CaptureWriter } from '../../lib/capture-writer';
 import { FeedpathError } from '../../lib/errors';
 import { feedOptions } from '../common/config';
 import { ConnectionLog } from '../common/connection-log';
-import { ExchangeFeed } from '../common/feed';
+import { ExchangeFeed, type FeedEvents, type MessageHandler } from '../common/feed';
 import type { ReceiverConfig } from './config';
 import type { PathRecorder } from './recorder';
 
@@ -42,36 +42,30 @@ export function directFeeds(options: DirectOptions): DirectFeeds {
   const { warning: warn, fatal, log } = options.events;
   const baselineConnections = new ConnectionLog('receiver', 'baseline');
   const controlConnections = new ConnectionLog('receiver', 'control');
-  let feed: ExchangeFeed | undefined;
-  if (baseline !== undefined) {
-    feed = new ExchangeFeed({
-      ...feedOptions(config),
-      clock,
-      connections: baselineConnections,
-      onMessage: (data, stampNs, connection) => {
-        baseline.arrive(data, stampNs, connection);
-        // After the stamp and the queueing: keeping the bytes costs two array pushes (capture-writer.ts).
-        capture?.append(data, stampNs);
-      },
-      events: { warning: warn, fatal, log },
-    });
-  }
-  // The A/A control: the same URL and options as the baseline, on a connection of its own.
-  let controlFeed: ExchangeFeed | undefined;
-  if (control !== undefined) {
-    controlFeed = new ExchangeFeed({
-      ...feedOptions(config),
-      clock,
-      connections: controlConnections,
-      onMessage: (data, stampNs, connection) => control.arrive(data, stampNs, connection),
-      events: {
-        warning: (error) => warn(new FeedpathError(error.code, `control: ${error.message}`)),
-        // The control is auxiliary: without it the paths are still measured.
-        fatal: (error) =>
-          warn(new FeedpathError(error.code, `control: ${error.message}; the run goes on without it`)),
-        log: (line) => log(`control ${line}`),
-      },
-    });
-  }
+  // The A/A control is the baseline's twin: the same URL and options, on a connection of its own.
+  const open = (connections: ConnectionLog, onMessage: MessageHandler, events: FeedEvents): ExchangeFeed =>
+    new ExchangeFeed({ ...feedOptions(config), clock, connections, onMessage, events });
+  const feed =
+    baseline === undefined
+      ? undefined
+      : open(
+          baselineConnections,
+          (data, stampNs, connection) => {
+            baseline.arrive(data, stampNs, connection);
+            // After the stamp and the queueing: keeping the bytes costs two array pushes (capture-writer.ts).
+            capture?.append(data, stampNs);
+          },
+          { warning: warn, fatal, log },
+        );
+  const controlFeed =
+    control === undefined
+      ? undefined
+      : open(controlConnections, (data, stampNs, connection) => control.arrive(data, stampNs, connection), {
+          warning: (error) => warn(new FeedpathError(error.code, `control: ${error.message}`)),
+          // The control is auxiliary: without it the paths are still measured.
+          fatal: (error) =>
+            warn(new FeedpathError(error.code, `control: ${error.message}; the run goes on without it`)),
+          log: (line) => log(`control ${line}`),
+        });
   return { feed, controlFeed, baselineConnections, controlConnections };
 }

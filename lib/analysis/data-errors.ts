@@ -6,9 +6,9 @@
  * - unreadable: a row or cell that cannot be parsed. A row whose sequence_id can be read keeps its
  *   id (the event was recorded, so it is neither lost nor unmatched) but enters no statistic.
  * - non-physical: a latency below 0, above the absolute bound (maxLatencyMs), longer than the run
- *   (see validate.ts), or disagreeing with the row's own timestamps (csv.ts).
+ *   (see validate.ts), or disagreeing with the row's own timestamps (csv-row-checks.ts).
  * - duplicate: an event already recorded on the path; the first arrival (file order) is kept.
- * - clock step back: the receiver's time (frankfurt_time) going back in file order (csv.ts).
+ * - clock step back: the receiver's time (frankfurt_time) going back in file order (csv-row-checks.ts).
  */
 
 export const DATA_ERROR_KINDS = ['unreadable', 'non-physical', 'duplicate', 'clock step back'] as const;

@@ -8,11 +8,14 @@ import type { PathKeys } from './path';
 import { assessEvidence } from './evidence';
 import type { PathName } from '../samples';
 import {
-  blockQuantileCI,
+  blockOf,
+  blockQuantileCIOfRuns,
   INTERVAL_METHOD,
-  receiveTimeBlocks,
+  percentileOfRuns,
   sortValues,
+  timeBlockRule,
   type BlockInterval,
+  type TimeBlockRule,
 } from '../stats';
 import { ms } from '../report/format';
 import {
@@ -34,109 +37,172 @@ const STATE_NAMES = {
   rest: 'the other seconds',
 } as const;
 
-function figures(values: Float64Array, times: Float64Array): StateFigures {
-  const blocks = receiveTimeBlocks(times);
-  const sorted = sortValues(values.slice());
-  const pick = (ci: BlockInterval | null) => (ci === null ? null : { low: ci.low, high: ci.high });
-  const quantile = (p: number): number | null => {
-    if (sorted.length === 0) return null;
-    const h = (sorted.length - 1) * p;
-    const lo = Math.floor(h);
-    const a = sorted[lo] as number;
-    return lo >= sorted.length - 1 ? a : a + (h - lo) * ((sorted[lo + 1] as number) - a);
-  };
-  return {
-    median_ms: quantile(0.5),
-    median_ci_ms: pick(blockQuantileCI(sorted, values, blocks, 0.5)),
-    p99_ms: quantile(0.99),
-    p99_ci_ms: pick(blockQuantileCI(sorted, values, blocks, 0.99)),
-  };
+/** The matched events timed on both paths, in matching order: each one's row on either path. */
+interface MatchedRows {
+  count: number;
+  baseline: Uint32Array;
+  backbone: Uint32Array;
 }
+
+function matchedRows(baseline: PathKeys, backbone: PathKeys): MatchedRows {
+  const capacity = Math.min(baseline.seq.length, backbone.seq.length);
+  const rows = { count: 0, baseline: new Uint32Array(capacity), backbone: new Uint32Array(capacity) };
+  const timeA = baseline.arrivalNs;
+  const timeB = backbone.arrivalNs;
+  forEachMatch(baseline, backbone, (a, b) => {
+    if (timeA[a] !== timeA[a] || timeB[b] !== timeB[b]) return;
+    rows.baseline[rows.count] = a;
+    rows.backbone[rows.count++] = b;
+  });
+  return rows;
+}
+
+/** Where an event is not in the state (or has no latency) in a block column. */
+const OUT = 255;
 
 /**
  * Each path's latency and the paired delta in each market state, over the matched events: the
  * state of an event is its row's in the market's source path (`state`), the baseline's latency is
  * its row's, the backbone's is the baseline's plus the delta (same E, same receiver clock).
+ *
+ * Memory and time: a state's values are laid out block of receive time after block, each block
+ * sorted in place (lib/stats/sorted-runs.ts), in one buffer reused for every state and series;
+ * values are integer ns (exact, sorted by the integer sorts), ms in the figures. Each state costs
+ * five plain passes over the matched events and one sort per series.
  */
 export function latencyByMarketState(
   baseline: PathKeys,
   backbone: PathKeys,
   state: { source: PathName; rowState: Uint8Array },
 ): LatencyByMarketState | null {
-  const latency = baseline.latencyMs;
-  const capacity = Math.min(baseline.seq.length, backbone.seq.length);
-  const times = new Float64Array(capacity);
-  const deltas = new Float64Array(capacity);
-  const baseLatency = new Float64Array(capacity);
-  const bits = new Uint8Array(capacity);
-  let n = 0;
-  forEachMatch(baseline, backbone, (rowA, rowB) => {
-    const a = baseline.arrivalNs[rowA] as number;
-    const b = backbone.arrivalNs[rowB] as number;
-    if (a !== a || b !== b) return;
-    times[n] = a;
-    deltas[n] = (b - a) / 1e6;
-    baseLatency[n] = latency === null ? NaN : (latency[rowA] as number);
-    bits[n] = state.rowState[state.source === 'baseline' ? rowA : rowB] as number;
-    n++;
-  });
+  const rows = matchedRows(baseline, backbone);
+  const n = rows.count;
   if (n === 0) return null;
-  const select = (name: MarketStateRow['state'], test: (b: number) => boolean): MarketStateRow | null => {
+  const rowA = rows.baseline;
+  const rowB = rows.backbone;
+  const latency = baseline.latencyMs ?? new Float64Array(0);
+  const timeA = baseline.arrivalNs;
+  const timeB = backbone.arrivalNs;
+  const stateRows = state.source === 'baseline' ? rowA : rowB;
+  const rowState = state.rowState;
+  const hasLatency = (i: number): boolean => {
+    const l = latency[rowA[i] as number];
+    return l !== undefined && l === l;
+  };
+  const buffer = new Float64Array(n);
+  // Per event its block of receive time in the state (OUT: not in it), for the delta and for the
+  // one-way latencies (those events with a latency; their span may be shorter).
+  const blockAll = new Uint8Array(n);
+  const blockTimed = new Uint8Array(n);
+
+  /** The block layout of a column: where each block starts in the buffer (blocks + 1 offsets). */
+  const layout = (column: Uint8Array, blocks: number): Float64Array => {
+    const start = new Float64Array(blocks + 1);
+    for (let i = 0; i < n; i++) {
+      const b = column[i] as number;
+      if (b !== OUT) start[b + 1] = (start[b + 1] as number) + 1;
+    }
+    for (let b = 0; b < blocks; b++) start[b + 1] = (start[b + 1] as number) + (start[b] as number);
+    return start;
+  };
+  /** Sorts each block's values in the buffer and reads the figures (ns in, ms out). */
+  const figures = (start: Float64Array, rule: TimeBlockRule | null): StateFigures => {
+    const blocks = start.length - 1;
+    if (start[blocks] === 0) return { median_ms: null, median_ci_ms: null, p99_ms: null, p99_ci_ms: null };
+    const runs: Float64Array[] = [];
+    for (let b = 0; b < blocks; b++)
+      runs.push(sortValues(buffer.subarray(start[b] as number, start[b + 1] as number)));
+    const inMs = (ci: BlockInterval | null) =>
+      ci === null ? null : { low: ci.low / 1e6, high: ci.high / 1e6 };
+    return {
+      median_ms: percentileOfRuns(runs, 50) / 1e6,
+      median_ci_ms: rule === null ? null : inMs(blockQuantileCIOfRuns(runs, rule.blockNs, 0.5)),
+      p99_ms: percentileOfRuns(runs, 99) / 1e6,
+      p99_ci_ms: rule === null ? null : inMs(blockQuantileCIOfRuns(runs, rule.blockNs, 0.99)),
+    };
+  };
+
+  /** The state of the events whose state bits under `mask` equal `want`. */
+  const select = (name: MarketStateRow['state'], mask: number, want: number): MarketStateRow | null => {
+    // Pass 1: the state's events and their span of receive time, all and those with a latency.
     let m = 0;
-    for (let i = 0; i < n; i++) if (test(bits[i] as number)) m++;
-    if (m === 0) return null;
-    const t = new Float64Array(m);
-    const d = new Float64Array(m);
-    let withLatency = 0;
-    for (let i = 0, j = 0; i < n; i++) {
-      if (!test(bits[i] as number)) continue;
-      t[j] = times[i] as number;
-      d[j] = deltas[i] as number;
-      if ((baseLatency[i] as number) === (baseLatency[i] as number)) withLatency++;
-      j++;
-    }
-    // One-way latencies over the events that have one (bookTicker has no E).
-    const lt = new Float64Array(withLatency);
-    const la = new Float64Array(withLatency);
-    const lb = new Float64Array(withLatency);
-    for (let i = 0, j = 0; i < n; i++) {
-      const l = baseLatency[i] as number;
-      if (!test(bits[i] as number) || l !== l) continue;
-      lt[j] = times[i] as number;
-      la[j] = l;
-      lb[j] = l + (deltas[i] as number);
-      j++;
-    }
+    let timed = 0;
     let first = Infinity;
     let last = -Infinity;
-    for (const x of t) {
-      if (x < first) first = x;
-      if (x > last) last = x;
+    let firstTimed = Infinity;
+    let lastTimed = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (((rowState[stateRows[i] as number] as number) & mask) !== want) continue;
+      m++;
+      const t = timeA[rowA[i] as number] as number;
+      if (t < first) first = t;
+      if (t > last) last = t;
+      if (hasLatency(i)) {
+        timed++;
+        if (t < firstTimed) firstTimed = t;
+        if (t > lastTimed) lastTimed = t;
+      }
     }
+    if (m === 0) return null;
+    const all = timeBlockRule(m, first, last);
+    const withLatency = timeBlockRule(timed, firstTimed, lastTimed);
+    // Pass 2: each event's blocks (one block when the rule has none: a single run, no interval).
+    for (let i = 0; i < n; i++) {
+      if (((rowState[stateRows[i] as number] as number) & mask) !== want) {
+        blockAll[i] = OUT;
+        blockTimed[i] = OUT;
+        continue;
+      }
+      const t = timeA[rowA[i] as number] as number;
+      blockAll[i] = all === null ? 0 : blockOf(all, t);
+      blockTimed[i] = !hasLatency(i) ? OUT : withLatency === null ? 0 : blockOf(withLatency, t);
+    }
+    const startAll = layout(blockAll, all?.count ?? 1);
+    const startTimed = layout(blockTimed, withLatency?.count ?? 1);
+    // Passes 3–5: one series at a time into the buffer, block after block.
+    const fillSeries = (
+      column: Uint8Array,
+      start: Float64Array,
+      value: (a: number, b: number) => number,
+    ): void => {
+      const at = start.slice(0, start.length - 1);
+      for (let i = 0; i < n; i++) {
+        const b = column[i] as number;
+        if (b === OUT) continue;
+        buffer[at[b] as number] = value(rowA[i] as number, rowB[i] as number);
+        at[b] = (at[b] as number) + 1;
+      }
+    };
+    const baselineNs = (a: number): number => Math.round((latency[a] as number) * 1e6);
+    fillSeries(blockAll, startAll, (a, b) => (timeB[b] as number) - (timeA[a] as number));
+    const delta = figures(startAll, all);
+    fillSeries(blockTimed, startTimed, baselineNs);
+    const baselineFigures = figures(startTimed, withLatency);
+    fillSeries(blockTimed, startTimed, (a, b) => baselineNs(a) + (timeB[b] as number) - (timeA[a] as number));
     return {
       state: name,
       events: m,
       share: m / n,
       evidence: assessEvidence(m, (last - first) / 1e9),
-      baseline: figures(la, lt),
-      backbone: figures(lb, lt),
-      delta: figures(d, t),
+      baseline: baselineFigures,
+      backbone: figures(startTimed, withLatency),
+      delta,
     };
   };
-  const rows: MarketStateRow[] = [];
-  const add = (name: MarketStateRow['state'], test: (b: number) => boolean): MarketStateRow | null => {
-    const row = select(name, test);
-    if (row !== null) rows.push(row);
+  const states: MarketStateRow[] = [];
+  const add = (name: MarketStateRow['state'], mask: number, want: number): MarketStateRow | null => {
+    const row = select(name, mask, want);
+    if (row !== null) states.push(row);
     return row;
   };
-  const burst = add('burst', (b) => (b & IN_BURST) !== 0);
-  const single = add('single', (b) => (b & IN_BURST) === 0);
-  const busy = add('busy', (b) => (b & IN_BUSY_SECOND) !== 0);
-  const rest = add('rest', (b) => (b & IN_BUSY_SECOND) === 0);
+  const burst = add('burst', IN_BURST, IN_BURST);
+  const single = add('single', IN_BURST, 0);
+  const busy = add('busy', IN_BUSY_SECOND, IN_BUSY_SECOND);
+  const rest = add('rest', IN_BUSY_SECOND, 0);
   const changes: LatencyByMarketState['changes'] = [];
   if (apart(burst, single)) changes.push({ split: 'bursts', state: 'burst', other: 'single' });
   if (apart(busy, rest)) changes.push({ split: 'busy seconds', state: 'busy', other: 'rest' });
-  return { states: rows, changes, rule: MARKET_STATE_RULE, interval: INTERVAL_METHOD };
+  return { states, changes, rule: MARKET_STATE_RULE, interval: INTERVAL_METHOD };
 }
 
 /** Both states rest on enough data and their median deltas' intervals do not overlap. */

@@ -30,7 +30,8 @@ const MS_US_THRESHOLD = 1e14;
 /** A price or quantity as Binance writes it: digits with an optional fraction. */
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 
-function toUs(value: unknown): number | undefined {
+/** An epoch time (`E`, `T`) in µs, whichever unit it came in (see {@link MarketEvent.eventTimeUs}). */
+export function toUs(value: unknown): number | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   return value < MS_US_THRESHOLD ? value * 1000 : value;
 }

@@ -40,7 +40,7 @@ export async function connectSites({ run, sites }: SitesEvent, deps: StackDeps):
   };
 }
 
-/** One step of peering the forwarder with one receiver. */
+/** One step of peering the forwarder with one receiver: the requester's side first, then the accepter's. */
 async function connectPair(
   run: RunPlan,
   { requester, accepter }: PeeringPlan,
@@ -48,49 +48,47 @@ async function connectPair(
   receiver: SiteReady,
   deps: StackDeps,
 ): Promise<ConnectSitesResult> {
-  const requesterClient = deps.cloudFormation(requester.region);
-  const requesterView = await describeStack(requesterClient, requester.stackName);
-  if (requesterView.phase === 'gone') {
-    await createStack(requesterClient, {
-      stackName: requester.stackName,
-      templateBody: PEERING_TEMPLATE_BODY,
-      parameters: {
-        Side: 'requester',
-        RouteTableId: forwarder.routeTableId,
-        PeerCidr: receiver.cidr,
-        VpcId: forwarder.vpcId,
-        PeerVpcId: receiver.vpcId,
-        PeerRegion: receiver.region,
-      },
-      tags: runTags(run, 'peering'),
-      roleArn: deps.stackRoleArn,
-      clientRequestToken: `${requester.stackName}-create`,
-    });
-    return { connected: false, peeringConnectionId: null };
-  }
-  const peeringConnectionId = await settled(requesterView, requesterClient, requester.region);
+  const peeringConnectionId = await advanceSide(run, deps, requester, 'peering', {
+    Side: 'requester',
+    RouteTableId: forwarder.routeTableId,
+    PeerCidr: receiver.cidr,
+    VpcId: forwarder.vpcId,
+    PeerVpcId: receiver.vpcId,
+    PeerRegion: receiver.region,
+  });
   if (peeringConnectionId === null) return { connected: false, peeringConnectionId: null };
-
-  const accepterClient = deps.cloudFormation(accepter.region);
-  const accepterView = await describeStack(accepterClient, accepter.stackName);
-  if (accepterView.phase === 'gone') {
-    await createStack(accepterClient, {
-      stackName: accepter.stackName,
-      templateBody: PEERING_TEMPLATE_BODY,
-      parameters: {
-        Side: 'accepter',
-        RouteTableId: receiver.routeTableId,
-        PeerCidr: forwarder.cidr,
-        PeeringConnectionId: peeringConnectionId,
-      },
-      tags: runTags(run, 'peering-routes'),
-      roleArn: deps.stackRoleArn,
-      clientRequestToken: `${accepter.stackName}-create`,
-    });
-    return { connected: false, peeringConnectionId };
-  }
-  const accepted = await settled(accepterView, accepterClient, accepter.region);
+  const accepted = await advanceSide(run, deps, accepter, 'peering-routes', {
+    Side: 'accepter',
+    RouteTableId: receiver.routeTableId,
+    PeerCidr: forwarder.cidr,
+    PeeringConnectionId: peeringConnectionId,
+  });
   return { connected: accepted !== null, peeringConnectionId };
+}
+
+/**
+ * One side's step: creates its stack (tagged with `role`) when there is none yet, else waits for it.
+ * The connection id once the stack is complete; null while it is being created.
+ */
+async function advanceSide(
+  run: RunPlan,
+  deps: StackDeps,
+  { region, stackName }: PeeringPlan['requester'],
+  role: string,
+  parameters: Record<string, string>,
+): Promise<string | null> {
+  const client = deps.cloudFormation(region);
+  const view = await describeStack(client, stackName);
+  if (view.phase !== 'gone') return settled(view, client, region);
+  await createStack(client, {
+    stackName,
+    templateBody: PEERING_TEMPLATE_BODY,
+    parameters,
+    tags: runTags(run, role),
+    roleArn: deps.stackRoleArn,
+    clientRequestToken: `${stackName}-create`,
+  });
+  return null;
 }
 
 /** The connection id once the stack is complete, null while it is being created; throws when it failed. */

@@ -53,47 +53,25 @@ export class WorkflowError extends Error {
   }
 }
 
-export class InvalidInputError extends WorkflowError {
-  constructor(message: string) {
-    super(WorkflowErrorName.invalidInput, message);
-  }
+/**
+ * The base of one condition's error: `new StackFailedError(message, cause?)` carries the condition's
+ * name, so a class per condition is one line and every one of them keeps its cause.
+ */
+function conditionError(name: WorkflowErrorName): new (message: string, cause?: unknown) => WorkflowError {
+  return class extends WorkflowError {
+    constructor(message: string, cause?: unknown) {
+      super(name, message, cause === undefined ? undefined : { cause });
+    }
+  };
 }
 
-export class StackFailedError extends WorkflowError {
-  constructor(message: string) {
-    super(WorkflowErrorName.stackFailed, message);
-  }
-}
-
-export class CloudThrottledError extends WorkflowError {
-  constructor(message: string, cause: unknown) {
-    super(WorkflowErrorName.throttled, message, { cause });
-  }
-}
-
-export class AgentFailedError extends WorkflowError {
-  constructor(message: string) {
-    super(WorkflowErrorName.agentFailed, message);
-  }
-}
-
-export class AgentTimedOutError extends WorkflowError {
-  constructor(message: string) {
-    super(WorkflowErrorName.agentTimedOut, message);
-  }
-}
-
-export class AnalysisFailedError extends WorkflowError {
-  constructor(message: string, cause?: unknown) {
-    super(WorkflowErrorName.analysisFailed, message, { cause });
-  }
-}
-
-export class TeardownFailedError extends WorkflowError {
-  constructor(message: string) {
-    super(WorkflowErrorName.teardownFailed, message);
-  }
-}
+export class InvalidInputError extends conditionError(WorkflowErrorName.invalidInput) {}
+export class StackFailedError extends conditionError(WorkflowErrorName.stackFailed) {}
+export class CloudThrottledError extends conditionError(WorkflowErrorName.throttled) {}
+export class AgentFailedError extends conditionError(WorkflowErrorName.agentFailed) {}
+export class AgentTimedOutError extends conditionError(WorkflowErrorName.agentTimedOut) {}
+export class AnalysisFailedError extends conditionError(WorkflowErrorName.analysisFailed) {}
+export class TeardownFailedError extends conditionError(WorkflowErrorName.teardownFailed) {}
 
 const THROTTLING_NAMES = new Set([
   'Throttling',

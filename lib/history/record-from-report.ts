@@ -1,7 +1,7 @@
 /** The history record of a run: from its report.json, or from its failure when it has none. */
 import { ErrorCode, FeedpathError } from '../errors';
 import { jsonObject, type Json } from '../json';
-import type { Report } from '../report';
+import type { StoredReport } from '../report';
 import { PATHS } from '../samples';
 import { histogramSchema, type Histogram } from '../stats';
 import { HISTORY_SCHEMA, type HistoryRecord, type StreamLoss } from './record';
@@ -13,15 +13,18 @@ function histogramAt(value: unknown): Histogram | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** The verdict's judgement of the paired delta: a real difference big enough to matter (null without one). */
-function practicalDifference(report: Report): boolean | null {
+/**
+ * The verdict's judgement of the paired delta: a real difference big enough to matter (null without
+ * one, and for a /1 report, which has no practical judgement: the trend then goes by significance).
+ */
+function practicalDifference(report: StoredReport): boolean | null {
   const paired = report.paired;
-  if (paired?.significant === undefined || paired.significant === null) return null;
   const p = report.practical;
+  if (paired?.significant === undefined || paired.significant === null || p === undefined) return null;
   return paired.significant && p.below_threshold !== true && p.within_control_noise !== true;
 }
 
-function lossByStream(report: Report): StreamLoss[] {
+function lossByStream(report: StoredReport): StreamLoss[] {
   const byKey = new Map<string, StreamLoss>();
   for (const path of PATHS) {
     for (const s of report.loss[path]?.per_stream ?? []) {
@@ -80,7 +83,10 @@ function receiverFacts(
 }
 
 /** The history record of an analysed run, from its report.json. */
-export function historyRecordFromReport(report: Report, options: FromReportOptions = {}): HistoryRecord {
+export function historyRecordFromReport(
+  report: StoredReport,
+  options: FromReportOptions = {},
+): HistoryRecord {
   const facts = runFacts(
     options.metadata?.input ?? report.metadata.input,
     options.metadata?.run ?? report.metadata.run,

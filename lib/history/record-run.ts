@@ -2,7 +2,7 @@
  * What a run does after its analysis (the local `feedpath run`, the analyze Lambda): append its
  * record to the history and regenerate the trend report from every record.
  */
-import { RECEIVERS_DIR, REPORT_SCHEMA, type Report } from '../report';
+import { isStoredReport, RECEIVERS_DIR, type StoredReport } from '../report';
 import { readText, type ResultsStore } from '../store';
 import {
   failedHistoryRecord,
@@ -118,7 +118,7 @@ async function record(
 export async function recordRun(
   store: ResultsStore,
   prefix: string,
-  report: Report,
+  report: StoredReport,
   options: RecordRunOptions = {},
 ): Promise<RecordRunResult> {
   const base = withSlash(prefix);
@@ -145,7 +145,7 @@ export interface RecordReceiversResult {
 export async function recordReceivers(
   store: ResultsStore,
   prefix: string,
-  receivers: readonly (ReceiverOfRun & { report: Report | null })[],
+  receivers: readonly (ReceiverOfRun & { report: StoredReport | null })[],
   options: RecordRunOptions = {},
 ): Promise<RecordReceiversResult> {
   const base = withSlash(prefix);
@@ -217,15 +217,16 @@ export async function readRunFiles(
   };
 }
 
-/** The run's report.json, or null when there is none or it is not a feedpath report. */
-export async function readReport(store: ResultsStore, prefix: string): Promise<Report | null> {
+/**
+ * The run's report.json, or null when there is none or it is not a feedpath run report of a
+ * version this code reads (REPORT_SCHEMAS: an older one lacks the parts added since).
+ */
+export async function readReport(store: ResultsStore, prefix: string): Promise<StoredReport | null> {
   const text = await readText(store, `${withSlash(prefix)}report.json`);
   if (text === null) return null;
   try {
-    const value = JSON.parse(text) as Partial<Report> | null;
-    return value !== null && typeof value === 'object' && value.schema === REPORT_SCHEMA
-      ? (value as Report)
-      : null;
+    const value: unknown = JSON.parse(text);
+    return isStoredReport(value) ? value : null;
   } catch {
     return null;
   }

@@ -4,15 +4,22 @@
  * SVG at build time like report.html's.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { DELTA_COLOR, PATH_COLORS, renderSvg, VEGA_LITE_SCHEMA, zeroRule, type Chart } from '../report';
+import {
+  chartHead,
+  DELTA_COLOR,
+  PATH_COLOR,
+  renderChartSpecs,
+  zeroRule,
+  type Chart,
+  type ChartSpecs,
+} from '../report';
 import { seriesOf, type Trend } from './trend';
 import { trendTimeAxis } from './time-axis';
 
 /** Every chart a trend with paired runs has, in page order (tests check each one is drawn). */
 export const TREND_CHART_IDS = ['delta-trend', 'median-trend', 'p99-trend', 'loss-trend'] as const;
 
-const WIDTH = 720;
-const HEIGHT = 240;
+const SIZE = { width: 720, height: 240 };
 /** The runs' time axis, labelled for their spacing (time-axis.ts). */
 function timeAxis(trend: Trend) {
   return trendTimeAxis(trend.runs.map((r) => r.started_at));
@@ -77,13 +84,11 @@ function deltaChart(trend: Trend): TopLevelSpec | null {
     });
   }
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: {
-      text: 'Paired median delta per run (backbone − baseline)',
-      subtitle: `band: the run's 95% CI; below 0: backbone first${failed.length > 0 ? '; red rules: failed runs' : ''}`,
-    },
+    ...chartHead(
+      SIZE,
+      'Paired median delta per run (backbone − baseline)',
+      `band: the run's 95% CI; below 0: backbone first${failed.length > 0 ? '; red rules: failed runs' : ''}`,
+    ),
     layer,
   };
 }
@@ -103,16 +108,13 @@ function pathChart(
   }
   if (values.length === 0) return null;
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: { text: title, subtitle },
+    ...chartHead(SIZE, title, subtitle),
     data: { values },
     mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
     encoding: {
       x: timeAxis(trend),
       y: { field: 'value', type: 'quantitative', title: `${statistic} latency (ms)`, scale: { zero: false } },
-      color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
+      color: PATH_COLOR,
       detail: { field: 'series' },
       ...seriesEncoding(values, 'strokeDash'),
     },
@@ -129,19 +131,17 @@ function lossChart(trend: Trend): TopLevelSpec | null {
   }
   if (values.length === 0) return null;
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: {
-      text: 'Events lost per run',
-      subtitle: 'gaps in the exchange ids (not measurable for bookTicker: no point)',
-    },
+    ...chartHead(
+      SIZE,
+      'Events lost per run',
+      'gaps in the exchange ids (not measurable for bookTicker: no point)',
+    ),
     data: { values },
     mark: { type: 'line', point: { size: 18 }, strokeWidth: 1.5 },
     encoding: {
       x: timeAxis(trend),
       y: { field: 'lost', type: 'quantitative', title: 'events lost' },
-      color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
+      color: PATH_COLOR,
       detail: { field: 'series' },
       ...seriesEncoding(values, 'strokeDash'),
     },
@@ -175,13 +175,11 @@ function marketChart(trend: Trend): TopLevelSpec | null {
     scale: { type: 'log' as const },
   };
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: {
-      text: 'Paired median delta against market activity (one point per run)',
-      subtitle: "bar: the run's 95% CI; below 0: backbone first",
-    },
+    ...chartHead(
+      SIZE,
+      'Paired median delta against market activity (one point per run)',
+      "bar: the run's 95% CI; below 0: backbone first",
+    ),
     data: { values },
     layer: [
       {
@@ -203,7 +201,7 @@ function marketChart(trend: Trend): TopLevelSpec | null {
 
 /** The trend's charts that have data, rendered to SVG, in page order. */
 export async function renderTrendCharts(trend: Trend): Promise<Chart[]> {
-  const specs: [string, string, TopLevelSpec | null][] = [
+  const specs: ChartSpecs = [
     ['delta-trend', 'Paired median delta over time, with its 95% CI', deltaChart(trend)],
     [
       'median-trend',
@@ -223,9 +221,5 @@ export async function renderTrendCharts(trend: Trend): Promise<Chart[]> {
     ['loss-trend', 'Events lost per path over time', lossChart(trend)],
     [MARKET_TREND_CHART_ID, 'Paired median delta against market activity', marketChart(trend)],
   ];
-  const charts: Chart[] = [];
-  for (const [id, title, spec] of specs) {
-    if (spec !== null) charts.push({ id, title, svg: await renderSvg(spec) });
-  }
-  return charts;
+  return renderChartSpecs(specs);
 }

@@ -1,7 +1,16 @@
 /** history.html: the trend's headline, its charts, the figures across runs and the table of runs. */
-import { escapeHtml, figure, htmlPage, ms, msDigits, percent, type Chart } from '../report';
+import {
+  escapeHtml,
+  figure,
+  htmlPage,
+  htmlTable,
+  ms,
+  msDigits,
+  percent,
+  type Chart,
+  type Table,
+} from '../report';
 import type { HistogramPercentiles } from '../stats';
-import type { MergedGroup } from './merged';
 import { receiverOf, TREND_FILES, type Trend, type TrendRun } from './trend';
 
 function time(iso: string): string {
@@ -26,51 +35,60 @@ function deltaCell(r: TrendRun): string {
   return `${ms(r.paired_median_delta_ms, { sign: true, digits })}${interval}`;
 }
 
-function runRow(r: TrendRun): string {
-  const td = (text: string, className = '') =>
-    `<td${className === '' ? '' : ` class="${className}"`}>${escapeHtml(text)}</td>`;
-  const run =
-    r.report === null
-      ? escapeHtml(r.run_id)
-      : `<a href="${escapeHtml(encodeURI(r.report))}" title="${escapeHtml(r.report)}">${escapeHtml(r.run_id)}</a>`;
-  const status =
-    r.status === 'failed'
-      ? `<td class="cause">failed${r.error === null ? '' : ` (${escapeHtml(r.error)})`}${r.cause === null ? '' : `: ${escapeHtml(r.cause)}`}</td>`
-      : td('succeeded', 't');
-  return [
-    `<tr class="${r.status}" data-run="${escapeHtml(r.run_id)}">`,
-    td(time(r.started_at), 't'),
-    `<td class="t">${run}</td>`,
-    td(r.label ?? '', 't'),
-    status,
-    td(r.mode ?? '–', 't'),
-    td(`${r.forwarder_region ?? '?'} → ${receiverOf(r)}`, 't'),
-    td(r.streams.join(', '), 't'),
-    td(deltaCell(r)),
-    td(percent(r.backbone_first_share)),
-    td(pair(r.baseline_median_ms, r.baseline_p99_ms)),
-    td(pair(r.backbone_median_ms, r.backbone_p99_ms)),
-    td(`${lost(r.baseline_lost)} / ${lost(r.backbone_lost)}`),
-    td(pair(r.receiver_clock_error_bound_ms, r.forwarder_clock_error_bound_ms)),
-    `</tr>`,
-  ].join('');
+function statusCell(r: TrendRun): string {
+  if (r.status !== 'failed') return 'succeeded';
+  return `failed${r.error === null ? '' : ` (${r.error})`}${r.cause === null ? '' : `: ${r.cause}`}`;
+}
+
+/** The table of runs, newest first: a row per run, its id linking to its report. */
+function runsTable(trend: Trend): Table {
+  const runs = [...trend.runs].reverse();
+  return {
+    head: [
+      'started (UTC)',
+      'run',
+      'label',
+      'status',
+      'mode',
+      'regions',
+      'streams',
+      'median delta ms (95% CI)',
+      'backbone first',
+      'baseline median / p99 ms',
+      'backbone median / p99 ms',
+      'lost baseline / backbone',
+      'clock bound receiver / forwarder ms',
+    ],
+    rows: runs.map((r) => [
+      time(r.started_at),
+      r.run_id,
+      r.label ?? '',
+      statusCell(r),
+      r.mode ?? '–',
+      `${r.forwarder_region ?? '?'} → ${receiverOf(r)}`,
+      r.streams.join(', '),
+      deltaCell(r),
+      percent(r.backbone_first_share),
+      pair(r.baseline_median_ms, r.baseline_p99_ms),
+      pair(r.backbone_median_ms, r.backbone_p99_ms),
+      `${lost(r.baseline_lost)} / ${lost(r.backbone_lost)}`,
+      pair(r.receiver_clock_error_bound_ms, r.forwarder_clock_error_bound_ms),
+    ]),
+    links: runs.map((r) => (r.report === null ? null : encodeURI(r.report))),
+    linkColumn: 1,
+    html: {
+      id: 'runs',
+      scroll: true,
+      // The figures are right-aligned even where a cell holds two; a failed run's status is its cause.
+      columnClasses: ['t', 't', 't', 't status', 't', 't', 't', '', '', '', '', '', ''],
+      rowClasses: runs.map((r) => r.status),
+      rowData: { name: 'run', values: runs.map((r) => r.run_id) },
+    },
+  };
 }
 
 function percentiles(p: HistogramPercentiles | null, sign = false): string {
   return p === null ? '–' : [p.p50, p.p99, p.p999].map((v) => ms(v, { sign })).join(' / ');
-}
-
-function mergedRow(g: MergedGroup): string {
-  const cells = [
-    g.series,
-    g.week ?? 'all',
-    g.merged_runs === g.runs ? `${g.runs}` : `${g.merged_runs} of ${g.runs}`,
-    g.paired_delta === null ? '–' : g.paired_delta.count.toLocaleString('en-US'),
-    percentiles(g.paired_delta, true),
-    percentiles(g.baseline),
-    percentiles(g.backbone),
-  ];
-  return `<tr>${cells.map((c, i) => `<td${i < 2 ? ' class="t"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`;
 }
 
 /** The figures across runs: per configuration overall, then per week; a note for runs left out. */
@@ -82,41 +100,37 @@ function mergedSection(trend: Trend): string {
       ? ''
       : `<p class="meta" id="merged-note">${without} succeeded run(s) recorded before histograms are in the table of runs but not in these figures.</p>`;
   if (groups.length === 0) return note === '' ? '' : `<h2>Across runs</h2>${note}`;
-  const head = [
-    'configuration',
-    'week of',
-    'runs merged',
-    'matched events',
-    'paired delta p50 / p99 / p99.9 ms',
-    'baseline p50 / p99 / p99.9 ms',
-    'backbone p50 / p99 / p99.9 ms',
-  ];
+  const table: Table = {
+    head: [
+      'configuration',
+      'week of',
+      'runs merged',
+      'matched events',
+      'paired delta p50 / p99 / p99.9 ms',
+      'baseline p50 / p99 / p99.9 ms',
+      'backbone p50 / p99 / p99.9 ms',
+    ],
+    rows: groups.map((g) => [
+      g.series,
+      g.week ?? 'all',
+      g.merged_runs === g.runs ? `${g.runs}` : `${g.merged_runs} of ${g.runs}`,
+      g.paired_delta === null ? '–' : g.paired_delta.count.toLocaleString('en-US'),
+      percentiles(g.paired_delta, true),
+      percentiles(g.baseline),
+      percentiles(g.backbone),
+    ]),
+    html: { id: 'merged', scroll: true, columnClasses: ['t', 't', '', '', '', '', ''] },
+  };
   return [
     `<h2>Across runs</h2>`,
     `<p class="meta">Percentiles of every event of the runs, from their merged histograms (0.5 % precision), not of the runs’ percentiles.</p>`,
     note,
-    `<div class="scroll"><table id="merged"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${groups.map(mergedRow).join('\n')}\n</tbody></table></div>`,
+    htmlTable(table),
   ].join('\n');
 }
 
 /** Renders history.html: the headline, the charts, the runs (newest first), the skipped records. */
 export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
-  const head = [
-    'started (UTC)',
-    'run',
-    'label',
-    'status',
-    'mode',
-    'regions',
-    'streams',
-    'median delta ms (95% CI)',
-    'backbone first',
-    'baseline median / p99 ms',
-    'backbone median / p99 ms',
-    'lost baseline / backbone',
-    'clock bound receiver / forwarder ms',
-  ];
-  const rows = [...trend.runs].reverse().map(runRow).join('\n');
   // The wide page: the table of runs has a column per figure.
   return htmlPage(
     'feedpath history',
@@ -131,9 +145,7 @@ export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
       ...charts.map((c) => figure(charts, c.id)),
       mergedSection(trend),
       `<h2>Runs</h2>`,
-      trend.runs.length === 0
-        ? `<p>No run has been recorded yet.</p>`
-        : `<div class="scroll"><table id="runs"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${rows}\n</tbody></table></div>`,
+      trend.runs.length === 0 ? `<p>No run has been recorded yet.</p>` : htmlTable(runsTable(trend)),
       trend.skipped.length === 0
         ? ''
         : `<h2>Skipped records</h2><ul id="skipped">${trend.skipped

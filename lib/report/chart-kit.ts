@@ -16,6 +16,8 @@ export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json
 
 /** One colour per path, the same in every chart of every report. */
 export const PATH_COLORS = { domain: ['baseline', 'backbone'], range: ['#d95f02', '#1b9e77'] };
+/** The colour channel of a chart whose rows have a `path` field: a path's colour in its legend. */
+export const PATH_COLOR = { field: 'path', type: 'nominal' as const, scale: PATH_COLORS, title: 'path' };
 /** The paired delta (backbone − baseline), in every chart that draws it. */
 export const DELTA_COLOR = '#7570b3';
 
@@ -28,6 +30,11 @@ export function zeroRule(axis: 'x' | 'y') {
   };
 }
 
+/** What every chart's spec starts with: the vega-lite schema, its size, and a title over a subtitle. */
+export function chartHead(size: { width: number; height: number }, text: string, subtitle: string) {
+  return { $schema: VEGA_LITE_SCHEMA, width: size.width, height: size.height, title: { text, subtitle } };
+}
+
 /** Renders one vega-lite spec to a standalone SVG string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -36,4 +43,16 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+/** A page's charts as [id, caption, spec]; a spec is null when the page has no data for it. */
+export type ChartSpecs = [string, string, TopLevelSpec | null][];
+
+/** The charts that have data, rendered to SVG, in page order. */
+export async function renderChartSpecs(specs: ChartSpecs): Promise<Chart[]> {
+  const charts: Chart[] = [];
+  for (const [id, title, spec] of specs) {
+    if (spec !== null) charts.push({ id, title, svg: await renderSvg(spec) });
+  }
+  return charts;
 }

@@ -9,7 +9,17 @@ import type { PathName } from '../samples';
 import { upperBound } from '../stats';
 import type { Report } from './model';
 import { marketPanel } from './market-chart';
-import { DELTA_COLOR, PATH_COLORS, renderSvg, VEGA_LITE_SCHEMA, zeroRule, type Chart } from './chart-kit';
+import {
+  chartHead,
+  DELTA_COLOR,
+  PATH_COLOR,
+  PATH_COLORS,
+  renderChartSpecs,
+  VEGA_LITE_SCHEMA,
+  zeroRule,
+  type Chart,
+  type ChartSpecs,
+} from './chart-kit';
 
 export interface QuantileSeries {
   quantiles: Float64Array;
@@ -34,8 +44,7 @@ export const CHART_IDS = [
   'resources',
 ] as const;
 
-const WIDTH = 640;
-const HEIGHT = 240;
+const SIZE = { width: 640, height: 240 };
 const HISTOGRAM_BINS = 60;
 const CDF_POINTS = 500;
 /** Histograms show this central range: the extreme tails would squash the body to one bar. */
@@ -88,13 +97,7 @@ function latencyHistogram(data: ChartData): TopLevelSpec | null {
   const values = histogramRows(data.latency);
   if (values.length === 0) return null;
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: {
-      text: 'End-to-end latency (exchange E → receiver)',
-      subtitle: 'both paths overlaid; 0.1–99.9 % range',
-    },
+    ...chartHead(SIZE, 'End-to-end latency (exchange E → receiver)', 'both paths overlaid; 0.1–99.9 % range'),
     data: { values },
     mark: { type: 'rect', opacity: 0.55 },
     encoding: {
@@ -102,7 +105,7 @@ function latencyHistogram(data: ChartData): TopLevelSpec | null {
       x2: { field: 'end' },
       y: { field: 'events', type: 'quantitative', title: 'events' },
       y2: { datum: 0 },
-      color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
+      color: PATH_COLOR,
     },
   };
 }
@@ -118,16 +121,13 @@ function latencyCdf(data: ChartData): TopLevelSpec | null {
   }
   if (values.length === 0) return null;
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: { text: 'Latency CDF', subtitle: 'share of events delivered within x ms (up to 99.9 %)' },
+    ...chartHead(SIZE, 'Latency CDF', 'share of events delivered within x ms (up to 99.9 %)'),
     data: { values },
     mark: { type: 'line', interpolate: 'step-after' },
     encoding: {
       x: { field: 'latency', type: 'quantitative', title: 'latency (ms)', scale: { zero: false } },
       y: { field: 'share', type: 'quantitative', title: 'share of events', axis: { format: '%' } },
-      color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
+      color: PATH_COLOR,
     },
   };
 }
@@ -150,8 +150,7 @@ function latencyOverTime(report: Report, data: ChartData): TopLevelSpec | null {
     }
   }
   const latency = {
-    width: WIDTH,
-    height: HEIGHT,
+    ...SIZE,
     title: { text: 'Latency over time', subtitle: 'median and p99 per time bucket (receiver arrival time)' },
     data: { values },
     mark: { type: 'line', strokeWidth: 1.5 },
@@ -162,7 +161,7 @@ function latencyOverTime(report: Report, data: ChartData): TopLevelSpec | null {
         title: shared ? 'seconds since the first arrival' : "seconds since each path's first arrival",
       },
       y: { field: 'latency', type: 'quantitative', title: 'latency (ms)', scale: { zero: false } },
-      color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
+      color: PATH_COLOR,
       strokeDash: { field: 'statistic', type: 'nominal', title: 'statistic' },
       detail: { field: 'path' },
     },
@@ -175,7 +174,7 @@ function latencyOverTime(report: Report, data: ChartData): TopLevelSpec | null {
   const market =
     data.epochSecond === undefined || originT === undefined
       ? null
-      : marketPanel(report, data.epochSecond + originT, WIDTH);
+      : marketPanel(report, data.epochSecond + originT, SIZE.width);
   if (market === null) return { $schema: VEGA_LITE_SCHEMA, ...latency } as TopLevelSpec;
   return {
     $schema: VEGA_LITE_SCHEMA,
@@ -188,13 +187,11 @@ function pairedDelta(data: ChartData): TopLevelSpec | null {
   if (data.delta === null) return null;
   const values = histogramRows({ delta: data.delta });
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: {
-      text: 'Paired delta per event (backbone − baseline arrival)',
-      subtitle: 'same receiver clock; left of 0: backbone first; 0.1–99.9 % range',
-    },
+    ...chartHead(
+      SIZE,
+      'Paired delta per event (backbone − baseline arrival)',
+      'same receiver clock; left of 0: backbone first; 0.1–99.9 % range',
+    ),
     layer: [
       {
         data: { values },
@@ -235,20 +232,18 @@ function lossChart(report: Report): TopLevelSpec | null {
     y: { field: 'events', type: 'quantitative' as const, title: 'events' },
   };
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: WIDTH,
-    height: HEIGHT,
-    title: {
-      text: 'Loss, duplicates and unmatched events',
-      subtitle: 'events lost from the exchange ids (not measurable for bookTicker)',
-    },
+    ...chartHead(
+      SIZE,
+      'Loss, duplicates and unmatched events',
+      'events lost from the exchange ids (not measurable for bookTicker)',
+    ),
     data: { values },
     layer: [
       {
         mark: { type: 'bar' },
         encoding: {
           ...encoding,
-          color: { field: 'path', type: 'nominal', scale: PATH_COLORS, title: 'path' },
+          color: PATH_COLOR,
         },
       },
       {
@@ -294,7 +289,7 @@ function resourcesChart(report: Report): TopLevelSpec | null {
 
 /** The report's charts that have data, rendered to SVG, in page order. */
 export async function renderCharts(report: Report, data: ChartData): Promise<Chart[]> {
-  const specs: [string, string, TopLevelSpec | null][] = [
+  const specs: ChartSpecs = [
     ['latency-histogram', 'Latency histogram', latencyHistogram(data)],
     ['latency-cdf', 'Latency CDF', latencyCdf(data)],
     ['latency-over-time', 'Latency over time', latencyOverTime(report, data)],
@@ -302,9 +297,5 @@ export async function renderCharts(report: Report, data: ChartData): Promise<Cha
     ['loss', 'Loss', lossChart(report)],
     ['resources', 'Resource use', resourcesChart(report)],
   ];
-  const charts: Chart[] = [];
-  for (const [id, title, spec] of specs) {
-    if (spec !== null) charts.push({ id, title, svg: await renderSvg(spec) });
-  }
-  return charts;
+  return renderChartSpecs(specs);
 }

@@ -3,6 +3,7 @@
  * its quantity, unit price and basis (measured or estimated), and the total. Local runs have none.
  */
 import type { RunCost } from '../cloud/cost';
+import type { Section } from './sections';
 import type { Table } from './tables';
 
 function usd(value: number | null): string {
@@ -27,4 +28,15 @@ export function costTable(cost: RunCost | null | undefined): Table | null {
 /** The line under the table: where the prices come from. */
 export function costNote(cost: RunCost): string {
   return `${cost.note} Prices: ${cost.prices.file}, dated ${cost.prices.date}.`;
+}
+
+/** The cost's section, in the run's report and the matrix's (left out without a cost). */
+export function costSection(cost: RunCost | null | undefined): Section {
+  const table = costTable(cost);
+  return {
+    id: 'cost',
+    title: 'What the run cost (estimate)',
+    tables: table === null ? [] : [table],
+    note: cost === null || cost === undefined ? null : costNote(cost),
+  };
 }

@@ -3,6 +3,7 @@ export * from './model';
 export * from './verdict';
 export * from './format';
 export * from './tables';
+export * from './sections';
 export * from './chart-kit';
 export * from './charts';
 export * from './markdown';

@@ -2,14 +2,15 @@
  * The matrix report for people: report.md and report.html at the run's prefix, one row per receiver
  * linking to its own report, and a chart of each receiver's paired delta with its interval.
  */
-import { costNote, costTable } from './cost';
+import { costSection } from './cost';
 import type { TopLevelSpec } from 'vega-lite';
-import { DELTA_COLOR, renderSvg, VEGA_LITE_SCHEMA, zeroRule, type Chart } from './chart-kit';
+import { chartHead, DELTA_COLOR, renderChartSpecs, zeroRule, type Chart } from './chart-kit';
 import { count, ms } from './format';
-import { htmlTable } from './html';
-import { escapeHtml, figure, htmlPage } from './page';
-import { markdownTable } from './markdown';
+import { htmlSection } from './html';
+import { escapeHtml, htmlPage } from './page';
+import { markdownSections } from './markdown';
 import type { MatrixReport } from './matrix';
+import type { Section } from './sections';
 import type { Table } from './tables';
 
 /** The matrix as a table: one row per receiver, its name linking to its report.html (or .md). */
@@ -63,13 +64,11 @@ export function matrixDeltaChart(report: MatrixReport): TopLevelSpec | null {
   if (values.length === 0) return null;
   const y = { field: 'receiver', type: 'nominal' as const, title: null, sort: null };
   return {
-    $schema: VEGA_LITE_SCHEMA,
-    width: 640,
-    height: Math.max(60, 36 * values.length),
-    title: {
-      text: 'Paired median delta per receiver (backbone − baseline)',
-      subtitle: 'with its 95% interval; left of 0: backbone first',
-    },
+    ...chartHead(
+      { width: 640, height: Math.max(60, 36 * values.length) },
+      'Paired median delta per receiver (backbone − baseline)',
+      'with its 95% interval; left of 0: backbone first',
+    ),
     layer: [
       {
         data: { values },
@@ -96,10 +95,7 @@ export function matrixDeltaChart(report: MatrixReport): TopLevelSpec | null {
 
 /** The matrix's charts, rendered to SVG. */
 export async function renderMatrixCharts(report: MatrixReport): Promise<Chart[]> {
-  const spec = matrixDeltaChart(report);
-  return spec === null
-    ? []
-    : [{ id: 'receivers-delta', title: 'Paired delta per receiver', svg: await renderSvg(spec) }];
+  return renderChartSpecs([['receivers-delta', 'Paired delta per receiver', matrixDeltaChart(report)]]);
 }
 
 function warningsList(report: MatrixReport): string[] {
@@ -109,47 +105,48 @@ function warningsList(report: MatrixReport): string[] {
   return [...failed, ...report.warnings];
 }
 
+/** The matrix report's sections (sections.ts); its rows link to each receiver's report.html or .md. */
+export function matrixSections(report: MatrixReport, link: 'html' | 'markdown'): Section[] {
+  const warnings = warningsList(report);
+  return [
+    {
+      title: 'Receivers',
+      tables: [{ ...matrixTable(report, link), html: { className: 'matrix' } }],
+      charts: ['receivers-delta'],
+    },
+    {
+      title: 'Verdict per receiver',
+      tables: [],
+      lists: [
+        {
+          items: report.matrix.map((r) => ({
+            label: r.receiver,
+            text: report.receivers[r.receiver]?.verdict ?? 'not analysed',
+          })),
+        },
+      ],
+    },
+    costSection(report.cost),
+    { title: 'Warnings', tables: [], lists: warnings.length === 0 ? [] : [{ items: warnings }] },
+  ];
+}
+
 /** The matrix's report.md. */
 export function renderMatrixMarkdown(report: MatrixReport): string {
-  const out = [
+  return [
     `# feedpath report: ${report.matrix.length} receivers\n`,
     `**${report.overall}**\n`,
     `Results: \`${report.location}\` · generated ${report.generated_at} · chart: report.html · each receiver's full report is linked from its row\n`,
-    `## Receivers\n\n${markdownTable(matrixTable(report, 'markdown'))}`,
-    `## Verdict per receiver\n\n${report.matrix
-      .map((r) => `- **${r.receiver}**: ${report.receivers[r.receiver]?.verdict ?? 'not analysed'}`)
-      .join('\n')}\n`,
-  ];
-  const cost = costTable(report.cost);
-  if (cost !== null && report.cost)
-    out.push(`## What the run cost (estimate)\n\n${markdownTable(cost)}\n${costNote(report.cost)}\n`);
-  const warnings = warningsList(report);
-  if (warnings.length > 0) out.push(`## Warnings\n\n${warnings.map((w) => `- ${w}`).join('\n')}\n`);
-  return `${out.join('\n')}`;
+    ...markdownSections(matrixSections(report, 'markdown')),
+  ].join('\n');
 }
 
 /** The matrix's report.html with its chart inline (one self-contained file, as a run's report). */
 export function renderMatrixHtml(report: MatrixReport, charts: Chart[]): string {
-  const warnings = warningsList(report);
   return htmlPage(`feedpath report: ${report.matrix.length} receivers`, [
     `<h1>feedpath report: ${report.matrix.length} receivers</h1>`,
     `<p class="verdict" id="verdict">${escapeHtml(report.overall)}</p>`,
     `<p class="meta">Results: <code>${escapeHtml(report.location)}</code> · generated ${escapeHtml(report.generated_at)} · each receiver's full report is linked from its row</p>`,
-    `<h2>Receivers</h2>`,
-    htmlTable(matrixTable(report, 'html'), 'matrix'),
-    figure(charts, 'receivers-delta'),
-    `<h2>Verdict per receiver</h2>`,
-    `<ul>${report.matrix
-      .map(
-        (r) =>
-          `<li><strong>${escapeHtml(r.receiver)}</strong>: ${escapeHtml(report.receivers[r.receiver]?.verdict ?? 'not analysed')}</li>`,
-      )
-      .join('')}</ul>`,
-    report.cost === undefined
-      ? ''
-      : `<h2 id="cost">What the run cost (estimate)</h2>${htmlTable(costTable(report.cost) as Table)}<p class="meta">${escapeHtml(costNote(report.cost))}</p>`,
-    warnings.length === 0
-      ? ''
-      : `<h2>Warnings</h2><ul>${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`,
+    ...matrixSections(report, 'html').map((section) => htmlSection(section, charts)),
   ]);
 }

@@ -32,7 +32,41 @@ import { verdictSentence } from './verdict';
 import type { AgentMetrics } from '../agent-files';
 import type { LabCheck } from '../analysis/lab';
 
-export const REPORT_SCHEMA = 'feedpath.report/1';
+/**
+ * report.json's schema id. Its shape is versioned: a change bumps it and readers accept every
+ * version in REPORT_SCHEMAS (the versions and what each added: README "report.json versions").
+ */
+export const REPORT_SCHEMA = 'feedpath.report/2';
+/** Every report.json version a reader accepts, oldest first. */
+export const REPORT_SCHEMAS = ['feedpath.report/1', REPORT_SCHEMA] as const;
+
+/** The parts `feedpath.report/2` added: absent from a `/1` report. */
+type AddedInVersion2 =
+  | 'run_status'
+  | 'one_way_evidence'
+  | 'control'
+  | 'practical'
+  | 'connections'
+  | 'first_copy'
+  | 'market'
+  | 'histograms'
+  | 'lab'
+  | 'cost';
+
+/**
+ * A report.json as read back (lib/history): any version in REPORT_SCHEMAS, so the parts a later
+ * version added may be absent; what reads it must cope (e.g. no practical judgement in a /1 report).
+ */
+export type StoredReport = Omit<Report, 'schema' | AddedInVersion2> &
+  Partial<Pick<Report, AddedInVersion2>> & { schema: (typeof REPORT_SCHEMAS)[number] };
+
+/** Whether a parsed JSON value is a feedpath run report of a version this code reads. */
+export function isStoredReport(value: unknown): value is StoredReport {
+  const schema = (value as { schema?: unknown } | null)?.schema;
+  return (
+    value !== null && typeof value === 'object' && (REPORT_SCHEMAS as readonly unknown[]).includes(schema)
+  );
+}
 
 /** An agent's resource use, as the agents write `metrics/<agent>.json` (extra fields kept). */
 export type AgentResources = AgentMetrics;

@@ -29,7 +29,7 @@ table.metrics td:nth-child(2){color:#b34a00}table.metrics td:nth-child(3){color:
 .scroll{overflow-x:auto}.scroll table{font-size:.85rem}
 .scroll th,.scroll td{padding:.2rem .5rem;vertical-align:top;white-space:nowrap}
 .scroll th{white-space:normal;min-width:4rem;text-align:right}
-tr.failed td{background:#fdf0f0}td.cause{color:#a11;min-width:16rem;max-width:28rem;text-align:left;white-space:normal}
+tr.failed td{background:#fdf0f0}tr.failed td.status{color:#a11;min-width:16rem;max-width:28rem;text-align:left;white-space:normal}
 figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}
 figcaption{color:#666;font-size:.85rem}
 ul.defs{font-size:.9rem;color:#444}

@@ -8,8 +8,28 @@ import type { Report } from './model';
 export interface Table {
   head: string[];
   rows: string[][];
-  /** Per row, where its first cell links to (a relative address; null: no link). */
+  /** Per row, where its cell in `linkColumn` links to (a relative address; null: no link). */
   links?: (string | null)[];
+  /** The column whose cells link (default: the first). */
+  linkColumn?: number;
+  /** How report.html draws it; report.md and the terminal ignore it. */
+  html?: TableHtml;
+}
+
+/** The HTML-only parts of a table (htmlTable in html.ts). */
+export interface TableHtml {
+  id?: string;
+  className?: string;
+  /**
+   * Per column, its cells' class instead of the guess from each cell's text ('t': text,
+   * left-aligned; '': a number, right-aligned); undefined: guessed.
+   */
+  columnClasses?: (string | undefined)[];
+  /** Per row, the class of its `<tr>` (e.g. `failed`) and a `data-` attribute naming it. */
+  rowClasses?: string[];
+  rowData?: { name: string; values: string[] };
+  /** A wide table (a column per figure) scrolls sideways rather than wraps (`.scroll` in page.ts). */
+  scroll?: boolean;
 }
 
 function signedCount(value: number): string {
@@ -69,6 +89,11 @@ export function distributionTable(series: [string, Distribution | null][]): Tabl
   };
 }
 
+/** The row label of a median delta's interval: its confidence and how it was estimated. */
+function intervalLabel(ci: { confidence: number } | null): string {
+  return `${ci ? Math.round(ci.confidence * 100) : 95}% CI of the median delta (blocks of receive time)`;
+}
+
 /** The paired analysis as label/value rows. */
 export function pairedTable(report: Report): Table | null {
   const p = report.paired;
@@ -86,7 +111,7 @@ export function pairedTable(report: Report): Table | null {
       ['same ns', percent(p.tie_share)],
       ['median delta (backbone − baseline)', `${ms(p.delta_ms?.median, { sign: true, digits })} ms`],
       [
-        `${ci ? Math.round(ci.confidence * 100) : 95}% CI of the median delta (blocks of receive time)`,
+        intervalLabel(ci),
         ci
           ? `${ms(ci.low)} … ${ms(ci.high)} ms (${ci.blocks} blocks of ${ci.block_seconds.toPrecision(3)} s; design effect ${ci.design_effect.toFixed(1)})`
           : '–',
@@ -114,7 +139,7 @@ export function controlTable(report: Report): Table | null {
       ['control first', percent(c.control_first_share)],
       ['median delta (control − baseline)', `${ms(c.delta_ms?.median, { sign: true, digits })} ms`],
       [
-        `${ci ? Math.round(ci.confidence * 100) : 95}% CI of the median delta (blocks of receive time)`,
+        intervalLabel(ci),
         ci ? `${ms(ci.low, { digits })} … ${ms(ci.high, { digits })} ms (${ci.blocks} blocks)` : '–',
       ],
       [

@@ -56,6 +56,8 @@ export interface TimeBlocks {
   blockNs: number;
   /** Last time − first time, ns. */
   spanNs: number;
+  /** The first time, ns. */
+  startNs: number;
 }
 
 /**
@@ -71,16 +73,34 @@ export function receiveTimeBlocks(timesNs: Float64Array): TimeBlocks | null {
     if (t < min) min = t;
     if (t > max) max = t;
   }
-  const span = max - min;
+  const rule = timeBlockRule(n, min, max);
+  if (rule === null) return null;
+  const index = new Uint8Array(n);
+  for (let i = 0; i < n; i++) index[i] = blockOf(rule, timesNs[i] as number);
+  return { index, ...rule };
+}
+
+/** The block rule for `n` receive times from `minNs` to `maxNs`, without indexing them. */
+export interface TimeBlockRule {
+  count: number;
+  blockNs: number;
+  spanNs: number;
+  /** The first time, ns: where block 0 starts. */
+  startNs: number;
+}
+
+/** The rule's blocks for `n` times spanning `minNs`…`maxNs`; null under 2 values or one instant. */
+export function timeBlockRule(n: number, minNs: number, maxNs: number): TimeBlockRule | null {
+  const span = maxNs - minNs;
   if (n < 2 || !(span > 0)) return null;
   const count = Math.max(2, Math.min(MAX_TIME_BLOCKS, Math.floor(span / MIN_BLOCK_NS)));
-  const blockNs = span / count;
-  const index = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const b = ((timesNs[i] as number) - min) / blockNs;
-    index[i] = b >= count ? count - 1 : b | 0;
-  }
-  return { index, count, blockNs, spanNs: span };
+  return { count, blockNs: span / count, spanNs: span, startNs: minNs };
+}
+
+/** The block a receive time (within the rule's span) falls in. */
+export function blockOf(rule: TimeBlockRule, timeNs: number): number {
+  const b = (timeNs - rule.startNs) / rule.blockNs;
+  return b >= rule.count ? rule.count - 1 : b | 0;
 }
 
 /** The interval and how it was made; `resamples` and `seed` are 0: nothing is resampled. */
@@ -213,12 +233,31 @@ export function blockQuantileCI(
     size[b] = (size[b] as number) + 1;
     below[b] = (below[b] as number) + (v < q ? 1 : v === q ? 0.5 : 0);
   }
+  return intervalFromBlockCounts(below, size, n, p, confidence, blocks.blockNs, (at) =>
+    percentileSorted(sorted, at),
+  );
+}
+
+/**
+ * The interval from each block's count below the sample quantile (`below`, ties counted ½) and size:
+ * the one formula of {@link blockQuantileCI}, whichever way the counts were taken.
+ * `percentile(P)` is the sample's P-th percentile (P in [0, 100]).
+ */
+export function intervalFromBlockCounts(
+  below: Float64Array,
+  size: Float64Array,
+  n: number,
+  p: number,
+  confidence: number,
+  blockNs: number,
+  percentile: (at: number) => number,
+): BlockInterval | null {
   let total = 0;
-  for (let b = 0; b < blocks.count; b++) total += below[b] as number;
+  for (let b = 0; b < below.length; b++) total += below[b] as number;
   const share = total / n;
   let used = 0;
   let squares = 0;
-  for (let b = 0; b < blocks.count; b++) {
+  for (let b = 0; b < below.length; b++) {
     if (size[b] === 0) continue;
     used++;
     const residual = (below[b] as number) - share * (size[b] as number);
@@ -233,15 +272,15 @@ export function blockQuantileCI(
       normalQuantile((1 + confidence) / 2) * Math.sqrt(binomial),
     ) / n;
   return {
-    low: percentileSorted(sorted, 100 * Math.max(0, p - half)),
-    high: percentileSorted(sorted, 100 * Math.min(1, p + half)),
+    low: percentile(100 * Math.max(0, p - half)),
+    high: percentile(100 * Math.min(1, p + half)),
     confidence,
     resamples: 0,
     seed: 0,
     method: INTERVAL_METHOD,
     method_id: INTERVAL_METHOD_ID,
     blocks: used,
-    block_seconds: blocks.blockNs / 1e9,
+    block_seconds: blockNs / 1e9,
     design_effect: blockVariance / binomial,
   };
 }

@@ -8,10 +8,10 @@
 import { mkdir } from 'node:fs/promises';
 import type { AgentHandle } from '../../lib/agent';
 import type { FeedpathError } from '../../lib/errors';
-import { ResourceSampler } from '../../lib/resources';
+import { ResourceSampler, type ResourceSample } from '../../lib/resources';
 import { encodeConnectionAnnouncement, encodeRelayWsFrame } from '../../lib/wire';
 import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
-import { defineAgent, stopOnce } from '../common/agent-kit';
+import { defineAgent, reportProgress, stopOnce } from '../common/agent-kit';
 import { feedOptions, resolveToken } from '../common/config';
 import { ConnectionLog, inOpeningOrder } from '../common/connection-log';
 import { ExchangeFeed, type FeedCounters } from '../common/feed';
@@ -91,9 +91,9 @@ async function runForwarder(config: ForwarderConfig, io: AgentIo): Promise<Forwa
     dir: config.outDir,
     intervalMs: config.progressIntervalMs,
     counters: () => ({ exchange: msgsIn }),
-    onSample: (sample) => {
+    onSample: reportProgress(report, (sample: ResourceSample) => {
       const receivers = links.map((link) => link.status());
-      report({
+      return {
         event: 'progress',
         agent: 'forwarder',
         exchange_connected: feed.connected,
@@ -105,8 +105,8 @@ async function runForwarder(config: ForwarderConfig, io: AgentIo): Promise<Forwa
         receivers,
         cpu_pct: sample.cpuPct,
         rss_mb: sample.rssMb,
-      });
-    },
+      };
+    }),
   });
   for (const link of links) link.start();
   feed.start();

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import type { AgentHandle } from '../../lib/agent';
 import { wallClock } from '../../lib/clock';
 import { ErrorCode, FeedpathError, userError } from '../../lib/errors';
-import { ResourceSampler } from '../../lib/resources';
+import { ResourceSampler, type ResourceSample } from '../../lib/resources';
 import { writeControlSummary, writePathSummaries } from '../../lib/analysis/summaries';
 import { resultsCsvName, resultsJsonName, type FeedName, type PathName } from '../../lib/samples';
 import { agentIo, finishSignal, type AgentIo } from '../common/agent-io';
-import { defineAgent, stopOnce } from '../common/agent-kit';
+import { defineAgent, reportProgress, stopOnce } from '../common/agent-kit';
 import { resolveToken } from '../common/config';
 import { ConnectionLog, inOpeningOrder } from '../common/connection-log';
 import type { FeedCounters } from '../common/feed';
@@ -141,17 +141,16 @@ async function runReceiver(config: ReceiverConfig, io: AgentIo): Promise<Receive
     dir: config.outDir,
     intervalMs: config.progressIntervalMs,
     counters: () => Object.fromEntries([...recorders].map(([path, recorder]) => [path, recorder.messages])),
-    onSample: (sample) =>
-      report({
-        event: 'progress',
-        agent: 'receiver',
-        paths: pathProgress(sample.perCounter),
-        auth_rejected: relay?.counters.authRejected ?? 0,
-        exchange: feed === undefined ? undefined : feed.status(),
-        control: controlFeed === undefined ? undefined : controlFeed.status(),
-        cpu_pct: sample.cpuPct,
-        rss_mb: sample.rssMb,
-      }),
+    onSample: reportProgress(report, (sample: ResourceSample) => ({
+      event: 'progress',
+      agent: 'receiver',
+      paths: pathProgress(sample.perCounter),
+      auth_rejected: relay?.counters.authRejected ?? 0,
+      exchange: feed === undefined ? undefined : feed.status(),
+      control: controlFeed === undefined ? undefined : controlFeed.status(),
+      cpu_pct: sample.cpuPct,
+      rss_mb: sample.rssMb,
+    })),
   });
   feed?.start();
   controlFeed?.start();
