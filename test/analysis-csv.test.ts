@@ -5,13 +5,16 @@ import { CSV_HEADER, SEED_COLUMNS } from '../lib/samples';
 import { LocalFolderStore } from '../lib/store';
 import { csv, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
 
-async function read(text: string, options: { chunk?: number } = {}): Promise<PathColumns> {
+async function read(text: string, options: { chunk?: number; market?: boolean } = {}): Promise<PathColumns> {
   const bytes = Buffer.from(text);
   const size = options.chunk ?? bytes.length;
   async function* chunks() {
     for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
   }
-  return readPathColumns(chunks(), 'dir/baseline-results.csv', { epoch: new ArrivalEpoch() });
+  return readPathColumns(chunks(), 'dir/baseline-results.csv', {
+    epoch: new ArrivalEpoch(),
+    market: options.market,
+  });
 }
 
 async function readError(text: string): Promise<FeedpathError> {
@@ -59,14 +62,15 @@ describe('results CSV reader', () => {
     expect(Array.from(columns.exchangeToForwarderMs ?? [])).toEqual([2]);
   });
 
-  it('reads the connection column as the receiver writes it (NaN where a row has none)', async () => {
+  it('reads the connection column as the receiver writes it (0 where a row has none)', async () => {
     const rows = [trade(1, 100_000), trade(2, 100_000), trade(3, 100_000)];
     const text = csv([{ ...rows[0]!, connection: 1 }, rows[1]!, { ...rows[2]!, connection: 2 }]);
 
     const columns = await read(text);
 
     expect(CSV_HEADER.split(',').slice(-3)).toEqual(['connection', 'price', 'quantity']);
-    expect(Array.from(columns.connection ?? [])).toEqual([1, NaN, 2]);
+    expect(columns.connection).toBeInstanceOf(Uint16Array);
+    expect(Array.from(columns.connection ?? [])).toEqual([1, 0, 2]);
     expect(columns.dataErrors.total).toBe(0);
   });
 
@@ -84,6 +88,19 @@ describe('results CSV reader', () => {
     expect(columns.connection).toBeNull();
     expect(Array.from(columns.e2eMs)).toEqual([100, 100.5]);
     expect(columns.problems).toEqual([]);
+  });
+
+  it('skips the market columns when told to, and keeps every other column', async () => {
+    const text = csv([{ ...trade(1, 100_000), price: '64000.10', quantity: '0.5' }]);
+
+    const withMarket = await read(text);
+    const without = await read(text, { market: false });
+
+    expect(Array.from(withMarket.price ?? [])).toEqual([64000.1]);
+    expect(withMarket.eventUs).not.toBeNull();
+    expect([without.price, without.quantity, without.eventUs]).toEqual([null, null, null]);
+    expect(Array.from(without.e2eMs)).toEqual(Array.from(withMarket.e2eMs));
+    expect(Array.from(without.arrivalNs)).toEqual(Array.from(withMarket.arrivalNs));
   });
 
   it('flags a connection cell that is not a whole number as unreadable', async () => {

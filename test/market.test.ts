@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { analyzeRun, ArrivalEpoch, analyzePath, readPathColumns } from '../lib/analysis';
 import { IN_BURST, IN_BUSY_SECOND } from '../lib/analysis/market';
 import { latencyByMarketState, marketStateClause } from '../lib/analysis/market-state';
+import { matchedRows } from '../lib/analysis/paired';
 import type { Sample } from '../lib/samples';
 import { LocalFolderStore } from '../lib/store';
 import { csv, E0_US, mulberry32, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
@@ -112,7 +113,7 @@ describe('latency by market state', () => {
     const a = analyzePath('baseline', await columnsOf(baseline, epoch), { keepLatency: true });
     const b = analyzePath('backbone', await columnsOf(backbone, epoch));
 
-    const byState = latencyByMarketState(a.keys, b.keys, {
+    const byState = latencyByMarketState(a.keys, b.keys, matchedRows(a.keys, b.keys), {
       source: 'baseline',
       rowState: a.market?.rowState ?? new Uint8Array(),
     });

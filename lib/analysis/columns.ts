@@ -91,6 +91,29 @@ export class U8Column extends Column<Uint8Array> {
 }
 
 /**
+ * The same for small whole numbers (connection ordinals): 0 is "none", before the first row with a
+ * value too; two bytes a row where a float column would take eight.
+ */
+export class OptionalU16Column {
+  private column: U16Column | null = null;
+
+  /** Appends row `row`'s value, 1…65,535; 0 when the row has none. */
+  push(row: number, value: number): void {
+    if (value !== 0) {
+      if (this.column === null) {
+        this.column = new U16Column();
+        for (let i = 0; i < row; i++) this.column.push(0);
+      }
+      this.column.push(value);
+    } else if (this.column !== null) this.column.push(0);
+  }
+
+  finish(): Uint16Array | null {
+    return this.column?.finish() ?? null;
+  }
+}
+
+/**
  * A column many files lack (depth ids, price, the backbone leg…): it begins at the first row with a
  * value, NaN ("not applicable") before it, and stays null while no row has one.
  */

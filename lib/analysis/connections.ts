@@ -16,7 +16,7 @@
  * compared (`regime_change: null`).
  */
 import { blockMedianCI, percentileSorted, receiveTimeBlocks, sortValues, type BlockInterval } from '../stats';
-import { forEachMatch, type PairedAnalysis } from './paired';
+import type { MatchedRows, PairedAnalysis } from './paired';
 import { arrivalIso, type PathKeys } from './path';
 
 export const REGIME_CHANGE_RULE =
@@ -78,6 +78,7 @@ function ordinalsSeen(column: Uint16Array | null): number[] {
 export function analyzeConnections(
   baseline: PathKeys,
   backbone: PathKeys,
+  rows: MatchedRows,
   paired: PairedAnalysis,
   epochSecond: number | undefined,
 ): ConnectionAnalysis | null {
@@ -89,7 +90,7 @@ export function analyzeConnections(
   const pairOf = (a: number, b: number): number =>
     (connA === null ? 0 : (connA[a] as number)) * 65536 + (connB === null ? 0 : (connB[b] as number));
 
-  // Both passes walk the matched events timed on both paths, each with the index of its pair.
+  // Both passes read the matched events (timed on both paths), each with the index of its pair.
   // Events of one stream come in id order, so the pair rarely changes from one event to the next:
   // the last lookup is kept. Pass 1 meets each pair first and registers it.
   const index = new Map<number, number>();
@@ -99,10 +100,11 @@ export function analyzeConnections(
   const eachEvent = (visit: (k: number, t: number, delta: number) => void): void => {
     let lastKey = -1;
     let lastIndex = -1;
-    forEachMatch(baseline, backbone, (a, b) => {
+    for (let i = 0; i < rows.count; i++) {
+      const a = rows.baseline[i] as number;
+      const b = rows.backbone[i] as number;
       const t = timeA[a] as number;
       const delta = (timeB[b] as number) - t;
-      if (delta !== delta) return;
       const key = pairOf(a, b);
       if (key !== lastKey) {
         lastKey = key;
@@ -117,7 +119,7 @@ export function analyzeConnections(
         lastIndex = k;
       }
       visit(lastIndex, t, delta);
-    });
+    }
   };
 
   // Pass 1: the pairs, their counts and time spans.

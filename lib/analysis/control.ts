@@ -67,7 +67,8 @@ export async function analyzeControl(
   const file = store.describe(key);
   let control: PathAnalysis;
   try {
-    const columns = await readResults(store, key, options);
+    // The market is the baseline's: the control's copy of it is not read.
+    const columns = await readResults(store, key, { ...options, market: false });
     if (columns === null) return null;
     // A second direct connection is a baseline by construction: the same columns, the same checks.
     control = analyzePath('baseline', columns, { runDurationMs: options.runDurationMs });

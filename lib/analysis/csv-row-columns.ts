@@ -4,7 +4,7 @@
  * into them, a check (csv-row-checks.ts) may re-flag a row already stored, and `finish()` hands
  * them out as the per-row arrays of `PathColumns`.
  */
-import { F64Column, OptionalF64Column, U16Column, U8Column } from './columns';
+import { F64Column, OptionalF64Column, OptionalU16Column, U16Column, U8Column } from './columns';
 import type { PathColumns } from './path-columns';
 
 /** The arrays of `PathColumns` that hold one value per row. */
@@ -34,7 +34,7 @@ export class RowColumns {
   readonly e2e = new F64Column();
   // Values many files lack: no column until a row has one.
   readonly firstId = new OptionalF64Column();
-  readonly connection = new OptionalF64Column();
+  readonly connection = new OptionalU16Column();
   readonly eventUs = new OptionalF64Column();
   readonly price = new OptionalF64Column();
   readonly quantity = new OptionalF64Column();

@@ -52,9 +52,11 @@ export class RowReader extends RowChecks {
   private priceCol = -1;
   private quantityCol = -1;
   private lastUsedCol = -1;
+  private readonly market: boolean;
 
   constructor(source: string, options: ReadOptions) {
     super(source, options.maxLatencyMs);
+    this.market = options.market ?? true;
     this.epoch = options.epoch;
     this.streams = new StreamGroups(source, options.defaultKind ?? ASSUMED_KIND);
   }
@@ -67,8 +69,9 @@ export class RowReader extends RowChecks {
     this.exchangeUsCol = columns.exchangeUs;
     this.firstIdCol = columns.firstId;
     this.connectionCol = columns.connection;
-    this.priceCol = columns.price;
-    this.quantityCol = columns.quantity;
+    // Without the market, price and quantity cells are skipped unread.
+    this.priceCol = this.market ? columns.price : -1;
+    this.quantityCol = this.market ? columns.quantity : -1;
     this.lastUsedCol = columns.lastUsed;
   }
 
@@ -227,8 +230,8 @@ export class RowReader extends RowChecks {
     columns.arrival.push(arrival);
     columns.e2e.push(e2e);
     columns.firstId.push(row, firstId);
-    columns.connection.push(row, connection);
-    columns.eventUs.push(row, eventUs);
+    columns.connection.push(row, connection >= 1 && connection <= 65535 ? connection : 0);
+    columns.eventUs.push(row, this.market ? eventUs : NaN);
     columns.price.push(row, price);
     columns.quantity.push(row, quantity);
     columns.leg.push(row, leg);

@@ -12,7 +12,7 @@
  * exact and sortable by the integer sorts.
  */
 import { describeSorted, scaleDistribution, sortValues, type Distribution } from '../stats';
-import { forEachMatch, type PairedAnalysis } from './paired';
+import type { MatchedRows, PairedResult } from './paired';
 import type { PathKeys } from './path';
 
 export const FIRST_COPY_NOTE =
@@ -35,40 +35,53 @@ export interface FirstCopyAnalysis {
 }
 
 /**
- * The earlier-copy analysis from both paths' keys (the baseline's with `latencyMs`); null when the
- * baseline's latencies were not kept or no matched event has a latency on both paths (bookTicker).
+ * The earlier-copy analysis from both paths' keys (the baseline's with `latencyMs`) over the matched
+ * rows; null when the baseline's latencies were not kept or no matched event has a latency on both
+ * paths (bookTicker).
  */
 export function analyzeFirstCopy(
   baseline: PathKeys,
   backbone: PathKeys,
-  paired: PairedAnalysis,
+  rows: MatchedRows,
+  paired: PairedResult,
 ): FirstCopyAnalysis | null {
   const latencyMs = baseline.latencyMs;
   if (latencyMs === null) return null;
   const timeA = baseline.arrivalNs;
   const timeB = backbone.arrivalNs;
-  const earliest = new Float64Array(paired.matched);
-  const deltas = new Float64Array(paired.matched);
+  const earliest = new Float64Array(rows.count);
   let n = 0;
   let baselineFirst = 0;
   let backboneFirst = 0;
-  forEachMatch(baseline, backbone, (a, b) => {
+  for (let i = 0; i < rows.count; i++) {
+    const a = rows.baseline[i] as number;
     const latency = latencyMs[a] as number;
-    const delta = (timeB[b] as number) - (timeA[a] as number);
-    if (latency !== latency || delta !== delta) return;
+    if (latency !== latency) continue;
+    const delta = (timeB[rows.backbone[i] as number] as number) - (timeA[a] as number);
     if (delta < 0) backboneFirst++;
     else if (delta > 0) baselineFirst++;
-    deltas[n] = delta;
     earliest[n++] = Math.round(latency * 1e6) + Math.min(0, delta);
-  });
+  }
   if (n === 0) return null;
   const inMs = (sorted: Float64Array): Distribution =>
     scaleDistribution(describeSorted(sorted) as Distribution, 1e-6);
   const latency = inMs(sortValues(earliest.subarray(0, n)));
 
-  // The gains are max(0, ±delta), monotone in the delta: one sort of the deltas gives both, each
-  // written ascending into the buffer the latencies are done with.
-  const sorted = sortValues(deltas.subarray(0, n));
+  // The deltas sorted: the pairing's when every matched event has a latency (the usual case),
+  // else those of the events that have one.
+  let sorted = paired.sortedDeltaNs;
+  if (sorted === null || n !== sorted.length) {
+    const own = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < rows.count; i++) {
+      const a = rows.baseline[i] as number;
+      const l = latencyMs[a] as number;
+      if (l === l) own[k++] = (timeB[rows.backbone[i] as number] as number) - (timeA[a] as number);
+    }
+    sorted = sortValues(own);
+  }
+  // The gains are max(0, ±delta), monotone in the delta: the sorted deltas give both, each written
+  // ascending into the buffer the latencies are done with.
   const gains = earliest.subarray(0, n);
   for (let k = 0; k < n; k++) gains[k] = Math.max(0, sorted[k] as number);
   const gainOverBackbone = inMs(gains);
@@ -77,7 +90,7 @@ export function analyzeFirstCopy(
 
   return {
     events: n,
-    without_latency: paired.matched - n,
+    without_latency: paired.analysis.matched - n,
     latency_ms: latency,
     gain_ms: { baseline: gainOverBaseline, backbone: gainOverBackbone },
     first_share: {
@@ -85,7 +98,7 @@ export function analyzeFirstCopy(
       backbone: backboneFirst / n,
       tie: (n - baselineFirst - backboneFirst) / n,
     },
-    only_one_path: { baseline: paired.baseline_only, backbone: paired.backbone_only },
+    only_one_path: { baseline: paired.analysis.baseline_only, backbone: paired.analysis.backbone_only },
     note: FIRST_COPY_NOTE,
   };
 }

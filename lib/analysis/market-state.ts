@@ -3,7 +3,7 @@
  * single events and in the busiest 10% of seconds vs the rest (the states are defined in market.ts),
  * and the verdict's clause when the backbone's advantage changes with them.
  */
-import { forEachMatch } from './paired';
+import type { MatchedRows } from './paired';
 import type { PathKeys } from './path';
 import { assessEvidence } from './evidence';
 import type { PathName } from '../samples';
@@ -37,26 +37,6 @@ const STATE_NAMES = {
   rest: 'the other seconds',
 } as const;
 
-/** The matched events timed on both paths, in matching order: each one's row on either path. */
-interface MatchedRows {
-  count: number;
-  baseline: Uint32Array;
-  backbone: Uint32Array;
-}
-
-function matchedRows(baseline: PathKeys, backbone: PathKeys): MatchedRows {
-  const capacity = Math.min(baseline.seq.length, backbone.seq.length);
-  const rows = { count: 0, baseline: new Uint32Array(capacity), backbone: new Uint32Array(capacity) };
-  const timeA = baseline.arrivalNs;
-  const timeB = backbone.arrivalNs;
-  forEachMatch(baseline, backbone, (a, b) => {
-    if (timeA[a] !== timeA[a] || timeB[b] !== timeB[b]) return;
-    rows.baseline[rows.count] = a;
-    rows.backbone[rows.count++] = b;
-  });
-  return rows;
-}
-
 /** Where an event is not in the state (or has no latency) in a block column. */
 const OUT = 255;
 
@@ -73,9 +53,9 @@ const OUT = 255;
 export function latencyByMarketState(
   baseline: PathKeys,
   backbone: PathKeys,
+  rows: MatchedRows,
   state: { source: PathName; rowState: Uint8Array },
 ): LatencyByMarketState | null {
-  const rows = matchedRows(baseline, backbone);
   const n = rows.count;
   if (n === 0) return null;
   const rowA = rows.baseline;

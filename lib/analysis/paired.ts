@@ -57,6 +57,11 @@ export interface PairedResult {
   deltaQuantiles: Float64Array | null;
   /** The delta's mergeable histogram in ms (lib/stats/histogram.ts), for the history. */
   deltaHistogram: Histogram;
+  /**
+   * Every delta, ns, sorted: the earlier copy's gains follow from them (first-copy.ts). Large (8
+   * bytes per event): the caller drops it once read.
+   */
+  sortedDeltaNs: Float64Array | null;
 }
 
 /**
@@ -96,14 +101,22 @@ function matchStream(
 }
 
 /**
- * Calls `visit` once per event seen on both paths with its first-arrival row on each (the rows
- * {@link pairPaths} measures), for analyses that split or combine the pairs its way.
+ * The events seen on both paths with a receive time on both (the events {@link pairPaths} measures),
+ * in its matching order: each one's first-arrival row on either path. The analyses that split or
+ * combine the pairs their way (connections.ts, first-copy.ts, market-state.ts) read these rows in
+ * one pass each instead of matching the streams again. Eight bytes per event.
  */
-export function forEachMatch(
-  baseline: PathKeys,
-  backbone: PathKeys,
-  visit: (baselineRow: number, backboneRow: number) => void,
-): void {
+export interface MatchedRows {
+  count: number;
+  baseline: Uint32Array;
+  backbone: Uint32Array;
+}
+
+export function matchedRows(baseline: PathKeys, backbone: PathKeys): MatchedRows {
+  const capacity = Math.min(baseline.seq.length, backbone.seq.length);
+  const rows = { count: 0, baseline: new Uint32Array(capacity), backbone: new Uint32Array(capacity) };
+  const timeA = baseline.arrivalNs;
+  const timeB = backbone.arrivalNs;
   const backboneGroup = new Map(backbone.groups.map((g, i) => [g.key, i]));
   baseline.groups.forEach((group, a) => {
     const b = backboneGroup.get(group.key);
@@ -113,9 +126,14 @@ export function forEachMatch(
       baseline.seq,
       backbone.orders[b] as Uint32Array,
       backbone.seq,
-      visit,
+      (rowA, rowB) => {
+        if (timeA[rowA] !== timeA[rowA] || timeB[rowB] !== timeB[rowB]) return;
+        rows.baseline[rows.count] = rowA;
+        rows.backbone[rows.count++] = rowB;
+      },
     );
   });
+  return rows;
 }
 
 /** Matches the paths' events by key and measures the per-event delta. */
@@ -209,5 +227,6 @@ export function pairPaths(baseline: PathKeys, backbone: PathKeys): PairedResult 
     },
     deltaQuantiles: quantiles,
     deltaHistogram: histogramOf(deltas, 1e-6),
+    sortedDeltaNs: deltas,
   };
 }

@@ -61,10 +61,11 @@ export interface PathColumns {
   /** Depth only: first update id U (null when the file has none). */
   firstId: Float64Array | null;
   /**
-   * The `connection` column: the ordinal of the exchange connection that delivered the row (NaN in
-   * a row without one; null when no row has one, e.g. a file written before the column).
+   * The `connection` column: the ordinal of the exchange connection that delivered the row (0 in a
+   * row without one, and for an ordinal beyond 65,535, which no run reaches: Binance allows 300
+   * connection attempts per 5 minutes); null when no row has one (e.g. a file written before it).
    */
-  connection: Float64Array | null;
+  connection: Uint16Array | null;
   /**
    * The exchange event time E per row, µs (exchange_time_us, else binance_time × 1000; NaN in a row
    * without one); null when no row has one. For the market context (market.ts).
@@ -88,4 +89,9 @@ export interface ReadOptions {
   /** Stream kind of rows without a stream name; default {@link ASSUMED_KIND}. */
   defaultKind?: StreamKind;
   maxLatencyMs?: number;
+  /**
+   * Keep the market's columns (E, price, quantity; market.ts); default true. The analysis takes the
+   * market from one path, so the other skips them: three float columns of its largest file.
+   */
+  market?: boolean;
 }

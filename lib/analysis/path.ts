@@ -95,7 +95,7 @@ export interface PathKeys {
   latencyMs: Float64Array | null;
   /**
    * Per row, the ordinal of the exchange connection that delivered it (0: not recorded); null when
-   * no row records one. Two bytes a row, not the reader's eight: it lives until the analysis ends.
+   * no row records one. The reader's column as is (two bytes a row): it lives until the analysis ends.
    */
   connection: Uint16Array | null;
 }
@@ -211,24 +211,6 @@ export interface PathOptions extends ValidateOptions {
   capture?: CaptureMarket | null;
 }
 
-/**
- * The connection column compacted to 2 bytes a row (0: not recorded, as is an ordinal beyond 65,535,
- * which no run reaches: Binance allows 300 connection attempts per 5 minutes); null without any.
- */
-function connectionOrdinals(column: Float64Array | null | undefined): Uint16Array | null {
-  if (column === null || column === undefined) return null;
-  const out = new Uint16Array(column.length);
-  let any = false;
-  for (let row = 0; row < column.length; row++) {
-    const c = column[row] as number;
-    if (c >= 1 && c <= 65535 && Number.isInteger(c)) {
-      out[row] = c;
-      any = true;
-    }
-  }
-  return any ? out : null;
-}
-
 /** Summarises one path's columns; the columns' latency arrays are dropped afterwards. */
 export function analyzePath(path: PathName, columns: PathColumns, options: PathOptions = {}): PathAnalysis {
   const orders = orderByGroupAndId(columns.group, columns.groups.length, columns.seq);
@@ -322,7 +304,7 @@ export function analyzePath(path: PathName, columns: PathColumns, options: PathO
       arrivalNs: columns.arrivalNs,
       orders,
       latencyMs: keptLatency,
-      connection: connectionOrdinals(columns.connection),
+      connection: columns.connection,
     },
   };
 }

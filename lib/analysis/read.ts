@@ -15,6 +15,8 @@ export interface SummaryOptions {
   maxLatencyMs?: number;
   /** The run's asked-for duration in ms (input.json): latencies longer than the run are data errors. */
   runDurationMs?: number;
+  /** Read the market's columns (lib/analysis/path-columns.ts ReadOptions); default true. */
+  market?: boolean;
 }
 
 /** Reads one path's results CSV (store key `key`) into columns; null when the file does not exist. */
@@ -29,5 +31,6 @@ export async function readResults(
     epoch: options.epoch,
     defaultKind: options.streamKind,
     maxLatencyMs: options.maxLatencyMs,
+    market: options.market,
   });
 }

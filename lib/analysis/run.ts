@@ -3,9 +3,11 @@
  * paired comparison and the report, written back beside the CSVs. This is the core of the analysis
  * Lambda and of `feedpath analyze`.
  *
- * Memory: the CSVs are streamed into typed columns (≈ 40 bytes per row kept), the backbone first
- * because it has the most columns; its latency columns are summarised and dropped before the
- * baseline is read, so two 10-million-row paths stay well under 1 GB.
+ * Memory: the CSVs are streamed into typed columns, the baseline first: the market context is taken
+ * from its rows, so the backbone, read second, skips the market's three columns (E, price,
+ * quantity), unless the baseline gave no market. Each path's latency columns are summarised and
+ * dropped once read; what stays is what the pairing needs (≈ 30 bytes per row), so two
+ * 10-million-row paths with every column stay under 1 GB (`npm run bench -- analysis`).
  */
 import type { RunCost } from '../cloud/cost';
 import { parseStreamName, type StreamKind } from '../binance';
@@ -25,7 +27,7 @@ import { ArrivalEpoch } from './path-columns';
 import { dataErrorWarnings } from './data-errors';
 import { applyTailLoss } from './window';
 import { clockBounds, readHostFiles, withRunHosts, type GivenClockBounds } from './hosts';
-import { pairPaths, type PairedResult } from './paired';
+import { matchedRows, pairPaths, type PairedResult } from './paired';
 import { analyzeConnections, type ConnectionAnalysis } from './connections';
 import { analyzeFirstCopy, type FirstCopyAnalysis } from './first-copy';
 import { latencyByMarketState } from './market-state';
@@ -161,8 +163,8 @@ export async function analyzeRun(
   const analyses: Record<PathName, PathAnalysis | null> = { baseline: null, backbone: null };
   const files = {} as Record<PathName, FileStatus>;
   const reasons: string[] = [];
-  // Backbone first: it has the most columns, dropped before the baseline is read (peak memory).
-  for (const path of ['backbone', 'baseline'] as PathName[]) {
+  // The baseline first: its rows give the market, so the backbone need not keep the market's columns.
+  for (const path of ['baseline', 'backbone'] as PathName[]) {
     const key = `${base}${resultsCsvName(path)}`;
     const file = store.describe(key);
     if (!wanted.includes(path)) {
@@ -179,6 +181,7 @@ export async function analyzeRun(
         runDurationMs: options.runDurationMs ?? durationFromInput(input),
         // The earlier copy needs one path's latency per event (lib/analysis/first-copy.ts).
         keepLatency: path === 'baseline',
+        market: path === 'baseline' || analyses.baseline?.market == null,
         capture,
       });
     } catch (error) {
@@ -238,10 +241,13 @@ export async function analyzeRun(
     );
     // The tail one path never recorded counts as its loss (window.ts), before any summary is written.
     applyTailLoss({ baseline: analyses.baseline, backbone: analyses.backbone }, paired.deltaQuantiles);
+    // The matched rows, once: the split by connection, the earlier copy and the market states read them.
     const split = Date.now();
+    const rows = matchedRows(analyses.baseline.keys, analyses.backbone.keys);
     connections = analyzeConnections(
       analyses.baseline.keys,
       analyses.backbone.keys,
+      rows,
       paired.analysis,
       epoch.second,
     );
@@ -249,11 +255,12 @@ export async function analyzeRun(
       `by connection pair: ${connections?.pairs.length ?? 'no'} pairs in ${((Date.now() - split) / 1000).toFixed(1)} s`,
     );
     const copied = Date.now();
-    firstCopy = analyzeFirstCopy(analyses.baseline.keys, analyses.backbone.keys, paired.analysis);
+    firstCopy = analyzeFirstCopy(analyses.baseline.keys, analyses.backbone.keys, rows, paired);
+    paired.sortedDeltaNs = null;
     log(`the earlier copy in ${((Date.now() - copied) / 1000).toFixed(1)} s`);
     if (market !== null) {
       const stated = Date.now();
-      market.context.by_state = latencyByMarketState(analyses.baseline.keys, analyses.backbone.keys, {
+      market.context.by_state = latencyByMarketState(analyses.baseline.keys, analyses.backbone.keys, rows, {
         source: market.context.source,
         rowState: market.rowState,
       });
