@@ -14,13 +14,15 @@ import {
   prefixedStore,
   readHistory,
   readReport,
+  readRunFiles,
   runFacts,
   runIdOfPrefix,
   writeTrend,
   type SkippedRecord,
   type TrendFiles,
 } from '../lib/history';
-import { LocalFolderStore, S3Store, type ResultsStore } from '../lib/store';
+import { LocalFolderStore, readText, S3Store, type ResultsStore } from '../lib/store';
+import { MATRIX_SCHEMA, RECEIVERS_DIR } from '../lib/report';
 
 export interface HistoryCommandOptions {
   /** Add a record for every run with a report.json but no record yet (default true). */
@@ -84,6 +86,18 @@ async function openTarget(target: string, options: HistoryCommandOptions): Promi
   return { store: new LocalFolderStore(folder), runsPrefix: '', rootName: basename(folder) };
 }
 
+/** Whether the report.json at `key` is a multi-receiver run's matrix (lib/report/matrix.ts). */
+async function isMatrixReport(store: ResultsStore, key: string): Promise<boolean> {
+  try {
+    return (
+      (JSON.parse((await readText(store, key)) ?? 'null') as { schema?: unknown } | null)?.schema ===
+      MATRIX_SCHEMA
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** Records runs that have a report but no history record; returns their ids. */
 async function backfill(target: Target, options: HistoryCommandOptions): Promise<string[]> {
   const { store } = target;
@@ -98,14 +112,22 @@ async function backfill(target: Target, options: HistoryCommandOptions): Promise
     if (known.has(`${prefix}report.html`)) continue;
     const report = await readReport(store, prefix);
     if (report === null) {
+      // A multi-receiver run's matrix: its receivers' own reports are recorded, one record each.
+      if (await isMatrixReport(store, key)) continue;
       options.log?.(`history: ${store.describe(key)} is not a feedpath report: not added`);
       continue;
     }
-    const facts = runFacts(report.metadata.input, report.metadata.run);
+    // One receiver of a multi-receiver run (`<run>/receivers/<name>/report.json`): the run's own
+    // files are at its root, and the record names the receiver (its own key, not the run's).
+    const receiverOf = new RegExp(`^(.*?)${RECEIVERS_DIR}/([^/]+)/$`).exec(prefix);
+    const runPrefix = receiverOf === null ? prefix : (receiverOf[1] as string);
+    const metadata = receiverOf === null ? undefined : await readRunFiles(store, runPrefix);
+    const facts = runFacts(metadata?.input ?? report.metadata.input, metadata?.run ?? report.metadata.run);
     const record = historyRecordFromReport(report, {
-      runId: facts.runId ?? runIdOfPrefix(prefix) ?? target.rootName,
+      runId: facts.runId ?? runIdOfPrefix(runPrefix) ?? target.rootName,
       reportKey: `${prefix}report.html`,
       now: options.now,
+      ...(receiverOf === null ? {} : { metadata, receiver: { name: receiverOf[2] as string } }),
     });
     await appendHistory(store, record);
     added.push(record.run_id);

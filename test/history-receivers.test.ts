@@ -1,4 +1,5 @@
 /** The history of multi-receiver runs: one record per receiver, the trend's series per receiver. */
+import { historyCommand } from '../cli/history';
 import { analyzeReceivers } from '../lib/analysis/receivers';
 import { readHistory, recordReceivers, receiverOf, type HistoryRecord } from '../lib/history';
 import { runMetrics } from '../lib/metrics-emf';
@@ -126,5 +127,36 @@ describe('history of multi-receiver runs', () => {
       ['service', 'ForwarderRegion', 'ReceiverRegion', 'Stream'],
       ['service', 'ForwarderRegion', 'ReceiverRegion'],
     ]);
+  });
+
+  it('backfills a multi-receiver run analysed without records: one record per receiver, the matrix skipped', async () => {
+    // prepare: a run analysed (its receivers' reports and the matrix written) but never recorded
+    const store = new LocalFolderStore(dir);
+    await writeReceiversRun(`${dir}/run-c`, RECEIVERS, {
+      runId: 'run-c',
+      startedAt: '2024-08-10T10:00:00.000Z',
+    });
+    await analyzeReceivers(
+      store,
+      'run-c',
+      RECEIVERS.map((r) => r.name),
+    );
+    const log: string[] = [];
+
+    // act
+    const result = await historyCommand(dir, { log: (line) => log.push(line) });
+
+    // assert: each receiver its own record under the run's id (not one record overwriting the other)
+    const { records, keys } = await readHistory(store);
+    expect(result.backfilled).toEqual(['run-c', 'run-c']);
+    expect(keys.map((k) => k.slice(k.lastIndexOf('/') + 1)).sort()).toEqual([
+      'run-c@eu-central-1.json',
+      'run-c@us-east-1.json',
+    ]);
+    expect(records.map((r) => [r.run_id, r.receiver, r.report])).toEqual([
+      ['run-c', 'eu-central-1', 'run-c/receivers/eu-central-1/report.html'],
+      ['run-c', 'us-east-1', 'run-c/receivers/us-east-1/report.html'],
+    ]);
+    expect(log.filter((line) => line.includes('not a feedpath report'))).toEqual([]);
   });
 });

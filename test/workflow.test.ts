@@ -89,6 +89,17 @@ describe('workflow', () => {
     expect(cloud.commands.map((c) => c.role)).toEqual(['receiver', 'forwarder']);
   });
 
+  it('keeps the reference experiment that DESIGN.md fixes (spelled out, so a changed default fails)', () => {
+    expect(REFERENCE_EXPERIMENT).toMatchObject({
+      durationSeconds: 300,
+      streams: ['btcusdt@trade'],
+      mode: 'paired',
+      forwarderRegion: 'ap-northeast-1',
+      receiverRegion: 'eu-central-1',
+      exchangeUrl: 'wss://stream.binance.com:9443',
+    });
+  });
+
   it('runs baseline mode with one site, no peering and no forwarder', async () => {
     start();
 
