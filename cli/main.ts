@@ -4,15 +4,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { parseStreamList } from '../lib/binance';
 import { ErrorCode, FeedpathError, userError } from '../lib/errors';
 import { DEFAULT_MIN_DIFFERENCE_MS, DEFAULT_MIN_DIFFERENCE_SHARE } from '../lib/analysis/practical';
-import { MODES, parseLocalRunOptions } from '../lib/experiment';
+import { MODES } from '../lib/experiment';
 import { projectVersion } from '../lib/project-files';
-import { chooseReceivers, DEFAULT_RECEIVERS_PROFILE, loadProfile, MAX_RECEIVERS } from '../lib/profile';
-import { hasEvidence } from '../lib/report';
+import { MAX_RECEIVERS } from '../lib/profile';
 import { EXIT_CODES } from '../lib/run-file';
-import { Progress } from './progress';
-import { runLocal } from './run';
-import { openReplaySource } from './replay-source';
-import { checkOutDir, exchangeUrl } from './usage';
+import { exchangeUrl } from './usage';
 
 function positiveNumber(name: string) {
   return (value: string): number => {
@@ -116,64 +112,8 @@ export function buildProgram(exit: CommandExit = { code: 0 }): Command {
     .addOption(minDifferenceMs())
     .addOption(minDifferenceShare())
     .action(async (raw: Record<string, unknown>) => {
-      // Usage errors stop here, before a run folder or a history record exists.
-      await checkOutDir('--out', String(raw.out));
-      const loaded = typeof raw.profile === 'string' ? await loadProfile(raw.profile) : undefined;
-      // --receivers without a profile runs the default multi-receiver profile (with the simulator).
-      const profile =
-        loaded ??
-        (raw.receivers !== undefined && raw.exchange === undefined ? DEFAULT_RECEIVERS_PROFILE : undefined);
-      const receivers =
-        typeof raw.receivers === 'string'
-          ? chooseReceivers(raw.receivers, profile ?? DEFAULT_RECEIVERS_PROFILE)
-          : undefined;
-      const options = parseLocalRunOptions({
-        durationSeconds: raw.duration,
-        streams: raw.streams,
-        mode: raw.mode,
-        profile,
-        receivers,
-        out: raw.out,
-        exchange: raw.exchange,
-        replay: raw.replay,
-        speed: raw.speed,
-        label: raw.label,
-        hopCompensation: raw.hopCompensation,
-        seed: raw.seed,
-        control: raw.control,
-        record: raw.record === true,
-        minDifferenceMs: raw.minDifferenceMs,
-        minDifferenceShare: raw.minDifferenceShare,
-      });
-      const progress = new Progress();
-      // A capture in S3 is downloaded first (cli/replay-source.ts), and deleted after the run.
-      const replay =
-        options.replay === undefined
-          ? undefined
-          : await openReplaySource('--replay', options.replay, { log: (line) => progress.step(line) });
-      let outcome: Awaited<ReturnType<typeof runLocal>>;
-      try {
-        outcome = await runLocal(
-          replay === undefined || replay.file === replay.source
-            ? options
-            : { ...options, replay: replay.file, replaySource: replay.source },
-          progress,
-        );
-      } finally {
-        await replay?.cleanup();
-      }
-      const { formatAnalyzeOutput } = await import('./analyze');
-      const { formatReceiversOutput, receiversHaveEvidence } = await import('./local/receivers');
-      const { analysis, receivers: matrix } = outcome;
-      if (analysis) process.stdout.write(`${formatAnalyzeOutput(analysis)}\n`);
-      if (matrix) process.stdout.write(`${formatReceiversOutput(matrix, outcome.runDir)}\n`);
-      const evidence = analysis
-        ? hasEvidence(analysis.report)
-        : matrix
-          ? receiversHaveEvidence(matrix)
-          : false;
-      exit.code =
-        outcome.status === 'succeeded' && !evidence ? EXIT_CODES.insufficient : EXIT_CODES[outcome.status];
+      const { runCommand } = await import('./run-command');
+      exit.code = await runCommand(raw);
     });
 
   program

@@ -27,6 +27,13 @@ import {
   type AgentBench,
 } from './setup';
 
+/**
+ * Frames a counting sink gets besides the messages: the forwarder announces its upstream connection
+ * first thing on every relay connection (lib/wire.ts CONNECTION_ANNOUNCEMENT_PREFIX), and the
+ * generator is one connection. The sinks count frames without decoding them.
+ */
+const ANNOUNCEMENTS = 1;
+
 interface ForwarderMaxResult {
   sinks: RelaySinkResult[];
   /** The forwarder's own account per receiver (relayed, dropped, cutoffs…). */
@@ -51,7 +58,7 @@ async function forwarderRun(options: {
       {
         sinks: receivers,
         stall: options.stall ?? [],
-        expect: phase.count,
+        expect: phase.count + ANNOUNCEMENTS,
         warmup: Math.floor(phase.count / 10),
         token: TOKEN,
         timeoutMs: 120_000,
@@ -98,7 +105,7 @@ export async function benchForwarderMax({ log, ws }: AgentBench): Promise<BenchF
   const one = await forwarderRun({ receivers: 1, phase: { count: fwdCount1, rate: 0 } });
   const oneSink = one.sinks[0];
   const oneRate = oneSink?.msgsPerS ?? NaN;
-  const oneComplete = oneSink?.frames === fwdCount1;
+  const oneComplete = oneSink?.frames === fwdCount1 + ANNOUNCEMENTS;
   figures.push(
     withRatio(
       {
@@ -108,6 +115,7 @@ export async function benchForwarderMax({ log, ws }: AgentBench): Promise<BenchF
         conditions: conditionsNow({
           messages: fwdCount1,
           relayed_frames: oneSink?.frames ?? 0,
+          announcement_frames: ANNOUNCEMENTS,
           cutoffs: num(one.links[0]?.cutoffs),
           what: 'frames arriving at a counting sink, after the first tenth',
           setting: 'generator and counting sink on core 0, forwarder on core 1',
@@ -123,7 +131,7 @@ export async function benchForwarderMax({ log, ws }: AgentBench): Promise<BenchF
   const ten = await forwarderRun({ receivers: 10, phase: { count: fwdCount10, rate: 0 } });
   const tenRates = ten.sinks.map((s) => s.msgsPerS ?? 0);
   const tenMin = Math.min(...tenRates);
-  const tenComplete = ten.sinks.every((s) => s.frames === fwdCount10);
+  const tenComplete = ten.sinks.every((s) => s.frames === fwdCount10 + ANNOUNCEMENTS);
   figures.push(
     withRatio(
       {
@@ -159,7 +167,9 @@ export async function benchForwarderStalled({ log }: AgentBench): Promise<BenchF
     phase: { count: stalledCount, rate: stalledRate },
   });
   const stalledLink = stalled.links[2] ?? {};
-  const keptUp = stalled.sinks.filter((s) => !s.stalled).every((s) => s.frames === stalledCount);
+  const keptUp = stalled.sinks
+    .filter((s) => !s.stalled)
+    .every((s) => s.frames === stalledCount + ANNOUNCEMENTS);
   const cutOff = num(stalledLink.cutoffs) >= 1;
   figures.push({
     name: 'forwarder.max_rss_one_receiver_stalled',

@@ -106,6 +106,9 @@ async function referenceRate(seconds: number): Promise<{ ws: ReferenceRow; agent
         port: 0,
         token: TOKEN,
         outDir: join(dir, 'r'),
+        // The seed study's receiver: the two paths, without the A/A control's second connection
+        // (on by default since issue 16), so the row compares with the figures before it.
+        control: false,
       },
       AGENT_CORE,
     );
