@@ -228,7 +228,8 @@ export function analyzePath(path: PathName, columns: PathColumns, options: PathO
 
   const loss = computeLoss(columns.groups, orders, columns.seq, columns.firstId, columns.unreadableAt);
   loss.last_arrival = arrivalIso(columns.epochSecond, range?.last);
-  if (options.capture) applyCaptureTimes(columns, options.capture);
+  // A path read without the market's columns (ReadOptions.market) has no market to place.
+  if (options.capture && columns.eventUs !== null) applyCaptureTimes(columns, options.capture);
   const market = computeMarket(path, columns, orders, loss.events_lost, options.capture ?? null);
   // Only the market reads them.
   columns.eventUs = null;
