@@ -13,6 +13,7 @@ import { ErrorCode, FeedpathError } from '../lib/errors';
 import { metricsTable, ms, msDigits, type Report } from '../lib/report';
 import { LocalFolderStore, readJsonWith } from '../lib/store';
 import { analyzeLocalReceivers, formatReceiversOutput } from './local/receivers';
+import { replayCaptureOfRun, type ReplaySourceOptions } from './replay-source';
 
 const STREAM_KINDS: readonly StreamKind[] = ['trade', 'aggTrade', 'bookTicker', 'depth'];
 
@@ -36,6 +37,8 @@ export interface AnalyzeCommandOptions {
    * function that gets the text. Default: print nothing (the caller formats the result).
    */
   print?: boolean | ((text: string) => void);
+  /** The S3 client that fetches a replayed run's capture again (replay-source.ts); default AWS_REGION's. */
+  s3?: ReplaySourceOptions['s3'];
 }
 
 export interface AnalyzeResult extends AnalyzeRunResult {
@@ -103,14 +106,23 @@ export async function analyzeCommand(
   const info = await stat(folder).catch(() => null);
   if (info === null) throw new FeedpathError(ErrorCode.badInput, `results folder ${folder} does not exist`);
   if (!info.isDirectory()) throw new FeedpathError(ErrorCode.badInput, `${folder} is not a folder`);
-  const result = await analyzeRun(new LocalFolderStore(folder), '', {
-    streamKind: parseKind(options.streamKind),
-    clockErrorBoundMs: options.clockErrorBoundMs,
-    maxLatencyMs: options.maxLatencyMs,
-    minDifferenceMs: options.minDifferenceMs,
-    minDifferenceShare: options.minDifferenceShare,
-    log: options.log,
-  });
+  const kind = parseKind(options.streamKind);
+  // A run that replayed a capture from S3, analysed again later: its market comes from the capture.
+  const fetched = await replayCaptureOfRun(folder, { s3: options.s3, log: options.log });
+  let result: AnalyzeRunResult;
+  try {
+    result = await analyzeRun(new LocalFolderStore(folder), '', {
+      streamKind: kind,
+      clockErrorBoundMs: options.clockErrorBoundMs,
+      maxLatencyMs: options.maxLatencyMs,
+      minDifferenceMs: options.minDifferenceMs,
+      minDifferenceShare: options.minDifferenceShare,
+      log: options.log,
+      replayCapture: fetched?.file,
+    });
+  } finally {
+    await fetched?.cleanup();
+  }
   const analyzed: AnalyzeResult = { ...result, dir: folder, verdict: result.report.verdict };
   if (options.print !== undefined && options.print !== false) {
     const text = formatAnalyzeOutput(analyzed);

@@ -1,10 +1,11 @@
 /**
  * `feedpath run --replay <capture>`: a capture file, or its `s3://bucket/key` (a cloud run's
  * `capture/baseline.jsonl.gz`), downloaded through the S3 client into a temporary folder before the
- * run starts (the simulator reads a file), and deleted when the run is over.
+ * run starts (the simulator reads a file), and deleted when the run is over; fetched again when the
+ * run is analysed later ({@link replayCaptureOfRun}).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -73,4 +74,32 @@ export async function openReplaySource(
   }
   options.log?.(`replay: downloaded ${source}`);
   return { file, source, cleanup };
+}
+
+/**
+ * For a later `feedpath analyze` of a run that replayed a capture from S3: the copy the run
+ * downloaded is gone, so the analysis could only place the market by the replay's rebased event
+ * times (lib/analysis/market-capture.ts). Fetches the capture again from the run's input.json
+ * `replaySource`; null when the run replayed no S3 capture, when its local copy is still there, or
+ * when the download fails (logged: the analysis then warns as before, it does not fail for it).
+ */
+export async function replayCaptureOfRun(
+  folder: string,
+  options: ReplaySourceOptions = {},
+): Promise<ReplaySource | null> {
+  let input: { replay?: unknown; replaySource?: unknown };
+  try {
+    input = JSON.parse(await readFile(join(folder, 'input.json'), 'utf8')) as typeof input;
+  } catch {
+    return null;
+  }
+  const { replay, replaySource } = input ?? {};
+  if (typeof replaySource !== 'string' || !replaySource.startsWith('s3:')) return null;
+  if (typeof replay === 'string' && existsSync(replay)) return null;
+  try {
+    return await openReplaySource('replaySource', replaySource, options);
+  } catch (error) {
+    options.log?.(`replay: the run's capture could not be fetched again (${(error as Error).message})`);
+    return null;
+  }
 }

@@ -4,11 +4,12 @@
  * a recorded run replayed by `feedpath run --replay` with every event, and a capture fetched from
  * its s3:// key (s3rver on loopback).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { openReplaySource } from '../cli/replay-source';
+import { openReplaySource, replayCaptureOfRun } from '../cli/replay-source';
+import type { LocalRunOptions } from '../lib/experiment';
 import { openCapture, type CaptureRecord } from '../lib/capture';
 import { CAPTURE_FILE, CaptureWriter } from '../lib/capture-writer';
 import { ErrorCode } from '../lib/errors';
@@ -155,6 +156,42 @@ describe('a capture in S3', () => {
       code: ErrorCode.badInput,
       message: expect.stringContaining('no such object') as unknown,
     });
+  });
+
+  it('is fetched again for a later analysis of a run that replayed it, once its copy is gone', async () => {
+    // prepare: the capture in S3, and a run folder whose input.json says the run replayed it from
+    // there through a temporary copy that no longer exists (what `feedpath run --replay s3://…` leaves)
+    const local = join(dir, CAPTURE_FILE);
+    const writer = await CaptureWriter.create(local);
+    for (let i = 0; i < 50; i += 1)
+      writer.append(Buffer.from(trade(i)), 1_700_000_000_000_000_000n + BigInt(i));
+    await writer.close();
+    const key = 'runs/2026/11/23/20261123-101010-abcd/capture/baseline.jsonl.gz';
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(local) }));
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    const input: Pick<LocalRunOptions, 'replay' | 'replaySource'> = {
+      replay: join(dir, 'gone', 'baseline.jsonl.gz'),
+      replaySource: `s3://${BUCKET}/${key}`,
+    };
+    writeFileSync(join(run, 'input.json'), JSON.stringify(input));
+    const log: string[] = [];
+
+    // act
+    const fetched = await replayCaptureOfRun(run, { s3: s3.client, log: (line) => log.push(line) });
+    const records = fetched === null ? [] : (await readAll(fetched.file)).records;
+    await fetched?.cleanup();
+    writeFileSync(join(run, 'input.json'), JSON.stringify({ ...input, replaySource: `s3://${BUCKET}/none` }));
+    const missing = await replayCaptureOfRun(run, { s3: s3.client, log: (line) => log.push(line) });
+    writeFileSync(join(run, 'input.json'), JSON.stringify({ ...input, replay: local }));
+    const stillThere = await replayCaptureOfRun(run, { s3: s3.client });
+
+    // assert: the capture's events; a download that fails is a log line, not a failure
+    expect(records.map((r) => r.data.t)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(existsSync(dirname(fetched?.file ?? '/'))).toBe(false);
+    expect(missing).toBeNull();
+    expect(log.at(-1)).toContain('could not be fetched again');
+    expect(stillThere).toBeNull();
   });
 
   it('refuses an s3 URI without a key', async () => {

@@ -26,13 +26,18 @@ export interface CaptureMarket {
   streams: Map<string, CaptureStream>;
 }
 
-/** The replayed capture named by the run's input.json (`replay`, `speed`), when it is a readable local file. */
+/**
+ * The replayed capture named by the run's input.json (`replay`, `speed`), when it is a readable
+ * local file; `copy` is where it is when not there (a copy fetched again from S3).
+ */
 export async function readReplayCapture(
   input: Record<string, unknown> | null,
   warnings: string[],
+  copy?: string,
 ): Promise<CaptureMarket | null> {
-  const file = input?.replay;
-  if (typeof file !== 'string' || file === '') return null;
+  const named = input?.replay;
+  if (typeof named !== 'string' || named === '') return null;
+  const file = copy ?? named;
   const speed = typeof input?.speed === 'number' && input.speed > 0 ? input.speed : 1;
   if (!existsSync(file)) {
     warnings.push(
@@ -70,7 +75,9 @@ export async function readReplayCapture(
       quantity: Float64Array.from(list, (r) => r.quantity),
     });
   }
-  return { file, speed, streams };
+  // Named as the user gave it (an s3:// URI rather than the temporary copy the run read).
+  const source = input?.replaySource;
+  return { file: typeof source === 'string' && source !== '' ? source : named, speed, streams };
 }
 
 /** Index of `id` in ascending `ids`, or −1. */

@@ -66,6 +66,8 @@ export interface AnalyzeRunOptions extends SummaryOptions, PracticalInput {
    * `prefix` is one receiver's folder of a multi-receiver run (`receivers/<name>/`); default `prefix`.
    */
   runPrefix?: string;
+  /** Where the replayed capture is when not at input.json's `replay` (a copy fetched from S3). */
+  replayCapture?: string;
 }
 
 export interface AnalyzeRunResult {
@@ -158,7 +160,7 @@ export async function analyzeRun(
   const streamKind = options.streamKind ?? kindFromInput(input);
 
   // A replay's recorded E are its send instants: its market is the capture's (market-capture.ts).
-  const capture = await readReplayCapture(input, warnings);
+  const capture = await readReplayCapture(input, warnings, options.replayCapture);
   const epoch = new ArrivalEpoch();
   const analyses: Record<PathName, PathAnalysis | null> = { baseline: null, backbone: null };
   const files = {} as Record<PathName, FileStatus>;
