@@ -72,10 +72,20 @@ export async function analyzeFolder(
     await analyzeCommand(dir, { ...options, print: true });
     return;
   }
-  const result = await analyzeLocalReceivers(dir, receivers, {
-    minDifferenceMs: options.minDifferenceMs,
-    minDifferenceShare: options.minDifferenceShare,
+  // As for one receiver: a capture replayed from S3 is fetched again for the market (replay-source.ts).
+  const fetched = await replayCaptureOfRun(resolve(dir), {
+    log: (line) => process.stderr.write(`${line}\n`),
   });
+  let result: Awaited<ReturnType<typeof analyzeLocalReceivers>>;
+  try {
+    result = await analyzeLocalReceivers(dir, receivers, {
+      minDifferenceMs: options.minDifferenceMs,
+      minDifferenceShare: options.minDifferenceShare,
+      replayCapture: fetched?.file,
+    });
+  } finally {
+    await fetched?.cleanup();
+  }
   process.stdout.write(`${formatReceiversOutput(result, dir)}\n`);
 }
 

@@ -13,7 +13,7 @@ import { LocalFolderStore } from '../../lib/store/local';
 export function analyzeLocalReceivers(
   runDir: string,
   names: string[],
-  options: Pick<AnalyzeRunOptions, 'minDifferenceMs' | 'minDifferenceShare'> = {},
+  options: Pick<AnalyzeRunOptions, 'minDifferenceMs' | 'minDifferenceShare' | 'replayCapture'> = {},
 ): Promise<AnalyzeReceiversResult> {
   return analyzeReceivers(new LocalFolderStore(runDir), '', names, options);
 }
