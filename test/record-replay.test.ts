@@ -129,14 +129,20 @@ describe('a capture in S3', () => {
     await s3?.close();
   });
 
-  it('is downloaded from its s3:// key for the replay, and removed afterwards', async () => {
+  /** Writes a capture of `count` trades with the receiver's writer and puts it at `key`; returns its file. */
+  async function putCapture(key: string, count: number): Promise<string> {
     const local = join(dir, CAPTURE_FILE);
     const writer = await CaptureWriter.create(local);
-    for (let i = 0; i < 300; i += 1)
+    for (let i = 0; i < count; i += 1)
       writer.append(Buffer.from(trade(i)), 1_700_000_000_000_000_000n + BigInt(i));
     await writer.close();
-    const key = 'runs/2026/11/22/20261122-020231-k3f9/capture/baseline.jsonl.gz';
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(local) }));
+    return local;
+  }
+
+  it('is downloaded from its s3:// key for the replay, and removed afterwards', async () => {
+    const key = 'runs/2026/11/22/20261122-020231-k3f9/capture/baseline.jsonl.gz';
+    await putCapture(key, 300);
 
     const source = await openReplaySource('--replay', `s3://${BUCKET}/${key}`, { s3: s3.client });
     const { records } = await readAll(source.file);
@@ -161,13 +167,8 @@ describe('a capture in S3', () => {
   it('is fetched again for a later analysis of a run that replayed it, once its copy is gone', async () => {
     // prepare: the capture in S3, and a run folder whose input.json says the run replayed it from
     // there through a temporary copy that no longer exists (what `feedpath run --replay s3://…` leaves)
-    const local = join(dir, CAPTURE_FILE);
-    const writer = await CaptureWriter.create(local);
-    for (let i = 0; i < 50; i += 1)
-      writer.append(Buffer.from(trade(i)), 1_700_000_000_000_000_000n + BigInt(i));
-    await writer.close();
     const key = 'runs/2026/11/23/20261123-101010-abcd/capture/baseline.jsonl.gz';
-    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(local) }));
+    const local = await putCapture(key, 50);
     const run = join(dir, 'run');
     mkdirSync(run);
     const input: Pick<LocalRunOptions, 'replay' | 'replaySource'> = {
