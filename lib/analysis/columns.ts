@@ -70,12 +70,6 @@ export class F64Column extends Column<Float64Array> {
   constructor() {
     super(Float64Array);
   }
-  /** A column that starts with `count` NaN ("not applicable") values. */
-  static filled(count: number): F64Column {
-    const column = new F64Column();
-    for (let i = 0; i < count; i++) column.push(NaN);
-    return column;
-  }
 }
 
 export class U16Column extends Column<Uint16Array> {
@@ -91,44 +85,44 @@ export class U8Column extends Column<Uint8Array> {
 }
 
 /**
- * The same for small whole numbers (connection ordinals): 0 is "none", before the first row with a
- * value too; two bytes a row where a float column would take eight.
+ * A column many files lack (depth ids, price, the backbone leg, the connection ordinal…): it begins
+ * at the first row with a value, `none` before it, and stays null while no row has one.
  */
-export class OptionalU16Column {
-  private column: U16Column | null = null;
+class OptionalColumn<T extends Float64Array | Uint16Array> {
+  private column: Column<T> | null = null;
 
-  /** Appends row `row`'s value, 1…65,535; 0 when the row has none. */
+  constructor(
+    private readonly create: () => Column<T>,
+    /** What a row without a value holds. */
+    private readonly none: number,
+  ) {}
+
+  /** Appends row `row`'s value (`none` or NaN when the row has none). */
   push(row: number, value: number): void {
-    if (value !== 0) {
+    if (value === value && value !== this.none) {
       if (this.column === null) {
-        this.column = new U16Column();
-        for (let i = 0; i < row; i++) this.column.push(0);
+        this.column = this.create();
+        for (let i = 0; i < row; i++) this.column.push(this.none);
       }
       this.column.push(value);
-    } else if (this.column !== null) this.column.push(0);
+    } else if (this.column !== null) this.column.push(this.none);
   }
 
-  finish(): Uint16Array | null {
+  finish(): T | null {
     return this.column?.finish() ?? null;
   }
 }
 
-/**
- * A column many files lack (depth ids, price, the backbone leg…): it begins at the first row with a
- * value, NaN ("not applicable") before it, and stays null while no row has one.
- */
-export class OptionalF64Column {
-  private column: F64Column | null = null;
-
-  /** Appends row `row`'s value; NaN when the row has none. */
-  push(row: number, value: number): void {
-    if (value === value) {
-      if (this.column === null) this.column = F64Column.filled(row);
-      this.column.push(value);
-    } else if (this.column !== null) this.column.push(NaN);
+/** Floats: NaN ("not applicable") in a row without one. */
+export class OptionalF64Column extends OptionalColumn<Float64Array> {
+  constructor() {
+    super(() => new F64Column(), NaN);
   }
+}
 
-  finish(): Float64Array | null {
-    return this.column?.finish() ?? null;
+/** Small whole numbers (connection ordinals, 1…65,535): 0 in a row without one, two bytes a row. */
+export class OptionalU16Column extends OptionalColumn<Uint16Array> {
+  constructor() {
+    super(() => new U16Column(), 0);
   }
 }
