@@ -21,8 +21,8 @@ import {
   type SkippedRecord,
   type TrendFiles,
 } from '../lib/history';
-import { LocalFolderStore, readText, S3Store, type ResultsStore } from '../lib/store';
-import { MATRIX_SCHEMA, RECEIVERS_DIR } from '../lib/report';
+import { LocalFolderStore, S3Store, type ResultsStore } from '../lib/store';
+import { RECEIVERS_DIR } from '../lib/report';
 
 export interface HistoryCommandOptions {
   /** Add a record for every run with a report.json but no record yet (default true). */
@@ -86,17 +86,8 @@ async function openTarget(target: string, options: HistoryCommandOptions): Promi
   return { store: new LocalFolderStore(folder), runsPrefix: '', rootName: basename(folder) };
 }
 
-/** Whether the report.json at `key` is a multi-receiver run's matrix (lib/report/matrix.ts). */
-async function isMatrixReport(store: ResultsStore, key: string): Promise<boolean> {
-  try {
-    return (
-      (JSON.parse((await readText(store, key)) ?? 'null') as { schema?: unknown } | null)?.schema ===
-      MATRIX_SCHEMA
-    );
-  } catch {
-    return false;
-  }
-}
+/** The receiver's folder of a report under `<run>/receivers/<name>/`, with the run's prefix; else null. */
+const RECEIVER_REPORT = new RegExp(`^(.*?)${RECEIVERS_DIR}/([^/]+)/$`);
 
 /** Records runs that have a report but no history record; returns their ids. */
 async function backfill(target: Target, options: HistoryCommandOptions): Promise<string[]> {
@@ -106,20 +97,21 @@ async function backfill(target: Target, options: HistoryCommandOptions): Promise
   );
   if (reportKeys.length === 0) return [];
   const known = new Set((await readHistory(store)).records.map((r) => r.report));
+  // A multi-receiver run's root holds the matrix; its receivers' own reports are recorded instead.
+  const prefixes = reportKeys.map((key) => key.slice(0, key.length - 'report.json'.length));
+  const matrices = new Set(prefixes.map((prefix) => RECEIVER_REPORT.exec(prefix)?.[1]));
   const added: string[] = [];
-  for (const key of reportKeys) {
-    const prefix = key.slice(0, key.length - 'report.json'.length);
-    if (known.has(`${prefix}report.html`)) continue;
+  for (const [i, key] of reportKeys.entries()) {
+    const prefix = prefixes[i] as string;
+    if (known.has(`${prefix}report.html`) || matrices.has(prefix)) continue;
     const report = await readReport(store, prefix);
     if (report === null) {
-      // A multi-receiver run's matrix: its receivers' own reports are recorded, one record each.
-      if (await isMatrixReport(store, key)) continue;
       options.log?.(`history: ${store.describe(key)} is not a feedpath report: not added`);
       continue;
     }
-    // One receiver of a multi-receiver run (`<run>/receivers/<name>/report.json`): the run's own
-    // files are at its root, and the record names the receiver (its own key, not the run's).
-    const receiverOf = new RegExp(`^(.*?)${RECEIVERS_DIR}/([^/]+)/$`).exec(prefix);
+    // One receiver of a multi-receiver run: the run's own files are at its root, and the record
+    // names the receiver (its own key, not the run's).
+    const receiverOf = RECEIVER_REPORT.exec(prefix);
     const runPrefix = receiverOf === null ? prefix : (receiverOf[1] as string);
     const metadata = receiverOf === null ? undefined : await readRunFiles(store, runPrefix);
     const facts = runFacts(metadata?.input ?? report.metadata.input, metadata?.run ?? report.metadata.run);
