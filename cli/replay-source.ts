@@ -5,16 +5,20 @@
  * run is analysed later ({@link replayCaptureOfRun}).
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { ErrorCode, FeedpathError } from '../lib/errors';
+import { LocalFolderStore, readJsonWith } from '../lib/store';
 import { checkReplayFile } from './usage';
 
 const S3_URI = /^s3:\/\/([^/]+)\/(.+)$/;
+/** What a later analysis needs of a run's input.json: the replayed file and where it came from. */
+const REPLAY_FIELDS = z.looseObject({ replay: z.string().optional(), replaySource: z.string().optional() });
 
 export interface ReplaySource {
   /** The local file the simulator reads. */
@@ -87,15 +91,13 @@ export async function replayCaptureOfRun(
   folder: string,
   options: ReplaySourceOptions = {},
 ): Promise<ReplaySource | null> {
-  let input: { replay?: unknown; replaySource?: unknown };
-  try {
-    input = JSON.parse(await readFile(join(folder, 'input.json'), 'utf8')) as typeof input;
-  } catch {
-    return null;
-  }
+  // input.json's two fields of the run's options (lib/experiment.ts); unreadable: nothing to fetch.
+  const input = await readJsonWith(new LocalFolderStore(folder), 'input.json', REPLAY_FIELDS).catch(
+    () => null,
+  );
   const { replay, replaySource } = input ?? {};
-  if (typeof replaySource !== 'string' || !replaySource.startsWith('s3:')) return null;
-  if (typeof replay === 'string' && existsSync(replay)) return null;
+  if (replaySource === undefined || !replaySource.startsWith('s3:')) return null;
+  if (replay !== undefined && existsSync(replay)) return null;
   try {
     return await openReplaySource('replaySource', replaySource, options);
   } catch (error) {
