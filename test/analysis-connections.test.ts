@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { analyzeRun, type ConnectionAnalysis } from '../lib/analysis';
 import type { Sample } from '../lib/samples';
 import { LocalFolderStore } from '../lib/store';
+import { percentileSorted } from '../lib/stats';
 import { csv, E0_US, mulberry32, removeDir, tempDir, trade, writeFiles } from './analysis-fixtures';
 
 // One trade every 50 ms for 60 s: both halves hold 30 s of data, well above the evidence minimum.
@@ -107,12 +108,18 @@ describe('paired delta by connection pair', () => {
     const { connections, paired, markdown, html } = await analyse(dir, samples);
 
     expect(connections?.pairs).toHaveLength(1);
+    // The pair's median, from the samples themselves: every event's backbone − baseline arrival.
+    const deltasMs = Float64Array.from(
+      samples.backbone,
+      (b, i) => Number(b.receiverNs - (samples.baseline[i] as Sample).receiverNs) / 1e6,
+    ).sort();
     expect(connections?.pairs[0]).toMatchObject({
       baseline_connection: 1,
       backbone_connection: 1,
       matched: EVENTS,
-      median_delta_ms: paired?.delta_ms?.median,
     });
+    expect(connections?.pairs[0]?.median_delta_ms).toBeCloseTo(percentileSorted(deltasMs, 50), 9);
+    expect(paired?.delta_ms?.median).toBeCloseTo(percentileSorted(deltasMs, 50), 9);
     expect(connections?.transitions).toEqual([]);
     expect(connections?.regime_change).toBe(false);
     expect(markdown).not.toContain('Paired delta by connection');

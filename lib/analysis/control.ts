@@ -7,7 +7,7 @@
  * A/B delta is only a finding beyond that noise.
  */
 import { ErrorCode, isFeedpathError } from '../errors';
-import type { BlockInterval, Distribution } from '../stats';
+import { percentileSorted, type BlockInterval, type Distribution } from '../stats';
 import { resultsCsvName } from '../samples';
 import type { ResultsStore } from '../store';
 import type { ArrivalEpoch } from './path-columns';
@@ -45,13 +45,6 @@ export interface ControlAnalysis {
   evidence: Evidence;
 }
 
-/** The 1st and 99th percentile from the delta's quantile table (every 0.01%, so both are exact). */
-function tablePercentile(quantiles: Float64Array | null, p: number): number | null {
-  if (quantiles === null || quantiles.length < 2) return null;
-  const index = Math.round((p / 100) * (quantiles.length - 1));
-  return quantiles[index] ?? null;
-}
-
 /**
  * Reads `control-results.csv` under `base` and pairs it with the baseline; null when the run has no
  * control file. Problems with the file are warnings (the A/B analysis stands without it).
@@ -82,7 +75,7 @@ export async function analyzeControl(
     warnings.push(`${file} has no baseline to be paired with: no A/A control`);
     return null;
   }
-  const { analysis, deltaQuantiles } = pairPaths(baseline.keys, control.keys);
+  const { analysis, sortedDeltaNs } = pairPaths(baseline.keys, control.keys);
   const ci = analysis.median_delta_ci_ms;
   const usable = ci !== null && analysis.evidence.sufficient;
   return {
@@ -93,8 +86,9 @@ export async function analyzeControl(
     baseline_only: analysis.baseline_only,
     control_only: analysis.backbone_only,
     delta_ms: analysis.delta_ms,
-    delta_p1_ms: tablePercentile(deltaQuantiles, 1),
-    delta_p99_ms: tablePercentile(deltaQuantiles, 99),
+    delta_p1_ms:
+      sortedDeltaNs === null || sortedDeltaNs.length === 0 ? null : percentileSorted(sortedDeltaNs, 1) / 1e6,
+    delta_p99_ms: analysis.delta_ms?.p99 ?? null,
     control_first_share: analysis.backbone_first_share,
     baseline_first_share: analysis.baseline_first_share,
     median_delta_ci_ms: ci,

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { interpretMessage } from '../binance';
 import { openCapture } from '../capture';
+import { lowerBound } from '../stats';
 import type { PathColumns } from './path-columns';
 
 /** One stream of a capture: its events' ids (ascending) with their E, price and quantity. */
@@ -80,20 +81,6 @@ export async function readReplayCapture(
   return { file: typeof source === 'string' && source !== '' ? source : named, speed, streams };
 }
 
-/** Index of `id` in ascending `ids`, or −1. */
-function find(ids: Float64Array, id: number): number {
-  let lo = 0;
-  let hi = ids.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = ids[mid] as number;
-    if (v === id) return mid;
-    if (v < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 /**
  * Gives each row the capture's E, price and quantity of its event (NaN for an event the capture
  * does not hold: its replayed E would not be comparable with the others').
@@ -107,8 +94,9 @@ export function applyCaptureTimes(columns: PathColumns, capture: CaptureMarket):
   for (let row = 0; row < n; row++) {
     const stream = byGroup[columns.group[row] as number];
     if (stream === undefined) continue;
-    const at = find(stream.ids, columns.seq[row] as number);
-    if (at < 0) continue;
+    const id = columns.seq[row] as number;
+    const at = lowerBound(stream.ids, id);
+    if (stream.ids[at] !== id) continue;
     eventUs[row] = stream.eventUs[at] as number;
     price[row] = stream.price[at] as number;
     quantity[row] = stream.quantity[at] as number;

@@ -4,6 +4,7 @@
  * totals and busiest seconds, and per row the state bits the latency split reads (market-state.ts).
  */
 import type { PathColumns, StreamGroup } from './path-columns';
+import { percentileSorted } from '../stats';
 import { ROW_FLAG } from './data-errors';
 import type { PathName } from '../samples';
 import {
@@ -43,16 +44,6 @@ function isTradeKind(group: StreamGroup): boolean {
 
 function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
-}
-
-/** The p-th percentile (linear, as describe.ts) of `zeros` zeros followed by `sorted` (ascending). */
-function percentileWithZeros(sorted: number[], zeros: number, p: number): number {
-  const n = sorted.length + zeros;
-  const at = (i: number): number => (i < zeros ? 0 : (sorted[i - zeros] as number));
-  const h = ((n - 1) * p) / 100;
-  const lo = Math.floor(h);
-  if (lo >= n - 1) return at(n - 1);
-  return at(lo) + (h - lo) * (at(lo + 1) - at(lo));
 }
 
 /**
@@ -200,6 +191,9 @@ export function computeMarket(
   const span = events === 0 ? 0 : lastSecond - firstSecond + 1;
   const counts = [...totals.values()].sort((a, b) => a - b);
   const zeros = span - counts.length;
+  // Every second of the span, quiet ones (no event: 0) first, for the percentiles.
+  const perSecond = new Float64Array(span);
+  perSecond.set(counts, zeros);
   let threshold: number | null = null;
   let busySeconds = 0;
   if (span > 0) {
@@ -233,8 +227,8 @@ export function computeMarket(
     events_per_second:
       span > 0
         ? {
-            median: percentileWithZeros(counts, zeros, 50),
-            p90: percentileWithZeros(counts, zeros, 90),
+            median: percentileSorted(perSecond, 50),
+            p90: percentileSorted(perSecond, 90),
             max: counts[counts.length - 1] as number,
           }
         : null,

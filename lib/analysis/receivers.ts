@@ -11,9 +11,10 @@ import { ErrorCode, FeedpathError, isFeedpathError } from '../errors';
 import { buildMatrixReport, receiverPrefix, type MatrixReport, type ReceiverOutcome } from '../report/matrix';
 import { renderMatrixCharts, renderMatrixHtml, renderMatrixMarkdown } from '../report/matrix-render';
 import { checkRunFile, RUN_FILE } from '../run-file';
-import { readText, type ResultsStore } from '../store';
+import { folderPrefix, readText, type ResultsStore } from '../store';
 import { analyzeRun, REPORT_FILES, type AnalyzeRunOptions, type AnalyzeRunResult } from './run';
 import { toJson } from '../report/json';
+import { parseJsonObject } from '../json';
 
 /** A receiver by name (`frankfurt`, `eu-central-1`), with its region when the name is not one. */
 export type ReceiverName = string | { name: string; region?: string | null };
@@ -31,23 +32,6 @@ const RECEIVER_FAILURES = new Set<string>([ErrorCode.nothingToAnalyze, ErrorCode
 /** A receiver name is one folder: no separator, no relative step, nothing a store key would mangle. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function normalizePrefix(prefix: string): string {
-  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
-async function readObject(store: ResultsStore, key: string): Promise<Record<string, unknown> | null> {
-  const text = await readText(store, key);
-  if (text === null) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null; // each receiver's report names the unreadable file
-  }
-}
-
 /**
  * Analyses each receiver's folder under `prefix` and writes its report there, then writes the
  * matrix report (report.json, report.md, report.html) at `prefix`. A receiver whose analysis fails
@@ -60,7 +44,7 @@ export async function analyzeReceivers(
   names: readonly ReceiverName[],
   options: Omit<AnalyzeRunOptions, 'runPrefix'> = {},
 ): Promise<AnalyzeReceiversResult> {
-  const base = normalizePrefix(prefix);
+  const base = folderPrefix(prefix);
   const log = options.log ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const receivers = names.map((n) => (typeof n === 'string' ? { name: n, region: null } : n));
@@ -77,8 +61,8 @@ export async function analyzeReceivers(
     seen.add(name);
   }
 
-  const input = await readObject(store, `${base}input.json`);
-  const run = await readObject(store, `${base}${RUN_FILE}`);
+  const input = parseJsonObject(await readText(store, `${base}input.json`));
+  const run = parseJsonObject(await readText(store, `${base}${RUN_FILE}`));
   // The regions run.json lists (lib/run-file.ts `receivers`) name the rows the caller did not.
   const listed = run === null ? undefined : checkRunFile(run).run?.receivers;
   const regionOf = (name: string, given: string | null | undefined) =>

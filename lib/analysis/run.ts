@@ -22,7 +22,7 @@ import {
 } from '../report';
 import { PATHS, resultsCsvName, resultsJsonName, type PathName } from '../samples';
 import { checkRunFile, RUN_FILE, type RunFile } from '../run-file';
-import { readText, type ResultsStore } from '../store';
+import { folderPrefix, readText, type ResultsStore } from '../store';
 import { ArrivalEpoch } from './path-columns';
 import { dataErrorWarnings } from './data-errors';
 import { applyTailLoss } from './window';
@@ -81,10 +81,6 @@ export interface AnalyzeRunResult {
   };
 }
 
-function normalizePrefix(prefix: string): string {
-  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
 async function readJsonObject(
   store: ResultsStore,
   key: string,
@@ -140,8 +136,8 @@ export async function analyzeRun(
   prefix: string,
   options: AnalyzeRunOptions = {},
 ): Promise<AnalyzeRunResult> {
-  const base = normalizePrefix(prefix);
-  const runBase = normalizePrefix(options.runPrefix ?? prefix);
+  const base = folderPrefix(prefix);
+  const runBase = folderPrefix(options.runPrefix ?? prefix);
   const log = options.log ?? (() => undefined);
   const now = options.now ?? (() => new Date());
   const wanted = options.paths ?? PATHS;

@@ -50,7 +50,8 @@ export async function writePathSummaries(
   const store = new LocalFolderStore(dir);
   const result: Record<PathName, SeedSummary | undefined> = { baseline: undefined, backbone: undefined };
   for (const path of paths) {
-    const analysis = await analyzePathInStore(store, '', path, options);
+    // The seed's summary only: the market's columns are not read (ReadOptions.market).
+    const analysis = await analyzePathInStore(store, '', path, { ...options, market: false });
     if (analysis === null) continue;
     await store.write(resultsJsonName(path), toJson(analysis.summary));
     result[path] = analysis.summary;
@@ -71,6 +72,7 @@ export async function writeControlSummary(
   const columns = await readResults(store, resultsCsvName('control'), {
     ...options,
     epoch: new ArrivalEpoch(),
+    market: false,
   });
   if (columns === null) return undefined;
   const { summary } = analyzePath('baseline', columns, { runDurationMs: options.runDurationMs });

@@ -48,16 +48,9 @@ export const INTERVAL_METHOD =
   'order-statistic (Woodruff) interval of the median over blocks of receive time: the sample percentiles 50 ∓ 100·max(t·√V, z·√(n/4))/n, where V = K/(K−1)·Σ(block residual)² is the variance of the count of deltas below the median over K = min(10, ⌊span/1 s⌋) (at least 2) equal blocks of baseline arrival time and t is Student’s t on K−1 degrees of freedom; never narrower than the independent-events interval; deterministic (no resampling, no seed)';
 
 /** Which block of receive time each value falls in. */
-export interface TimeBlocks {
+export interface TimeBlocks extends TimeBlockRule {
   /** Block of each value, 0…count − 1, parallel to the times. */
   index: Uint8Array;
-  count: number;
-  /** Each block's length, ns. */
-  blockNs: number;
-  /** Last time − first time, ns. */
-  spanNs: number;
-  /** The first time, ns. */
-  startNs: number;
 }
 
 /**
@@ -83,7 +76,9 @@ export function receiveTimeBlocks(timesNs: Float64Array): TimeBlocks | null {
 /** The block rule for `n` receive times from `minNs` to `maxNs`, without indexing them. */
 export interface TimeBlockRule {
   count: number;
+  /** Each block's length, ns. */
   blockNs: number;
+  /** Last time − first time, ns. */
   spanNs: number;
   /** The first time, ns: where block 0 starts. */
   startNs: number;

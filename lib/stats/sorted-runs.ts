@@ -9,28 +9,16 @@
  * index). The figures are the same numbers {@link percentileSorted} and {@link blockQuantileCI} give
  * on the same values (test/sorted-runs.test.ts holds them to it).
  */
+import { lowerBound, upperBound } from './describe';
 import { intervalFromBlockCounts, type BlockInterval } from './interval';
-
-/** Index of the first value ≥ x (`strict`: > x) in a sorted run. */
-function bound(run: Float64Array, x: number, strict: boolean): number {
-  let lo = 0;
-  let hi = run.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = run[mid] as number;
-    if (v < x || (strict && v === x)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** How many values of all runs are below x, and how many equal it. */
 function rankOf(runs: readonly Float64Array[], x: number): { below: number; equal: number } {
   let below = 0;
   let upTo = 0;
   for (const run of runs) {
-    below += bound(run, x, false);
-    upTo += bound(run, x, true);
+    below += lowerBound(run, x);
+    upTo += upperBound(run, x);
   }
   return { below, equal: upTo - below };
 }
@@ -89,8 +77,8 @@ export function blockQuantileCIOfRuns(
   const below = new Float64Array(runs.length);
   const size = new Float64Array(runs.length);
   runs.forEach((run, b) => {
-    const lower = bound(run, q, false);
-    below[b] = lower + (bound(run, q, true) - lower) / 2;
+    const lower = lowerBound(run, q);
+    below[b] = lower + (upperBound(run, q) - lower) / 2;
     size[b] = run.length;
   });
   return intervalFromBlockCounts(below, size, n, p, options.confidence ?? 0.95, blockNs, (at) =>

@@ -25,6 +25,11 @@ export async function readText(store: ResultsStore, key: string): Promise<string
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** A key prefix as a folder: '' (the store's root) or ending in '/'. */
+export function folderPrefix(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
 /**
  * A JSON file of a run through its schema (one reader for every file one part writes and another
  * reads): the value, or null when the key is absent, is not JSON or is not what the schema says —
