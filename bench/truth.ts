@@ -21,7 +21,7 @@ import { agentsDir, projectRoot } from '../lib/project-files';
 import type { Profile } from '../lib/profile';
 import { exponentialSampler, mulberry32 } from '../lib/random';
 import { percentileSorted } from '../lib/stats';
-import { processUsage } from '../lib/resources';
+import { processUsage } from './process-usage';
 import type { BenchFigure } from './figures';
 import { Proc, sleep } from './harness';
 

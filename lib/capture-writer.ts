@@ -17,7 +17,7 @@ import { createGzip, type Gzip } from 'node:zlib';
 /** The capture of the receiver's direct exchange connection (the baseline), relative to the run's folder. */
 export const CAPTURE_FILE = 'capture/baseline.jsonl.gz';
 /** Buffered lines go to zlib at least this often, ms (a crash loses at most this much and zlib's window). */
-export const DEFAULT_CAPTURE_FLUSH_MS = 250;
+const DEFAULT_CAPTURE_FLUSH_MS = 250;
 /** More pending messages than this are written without waiting for the timer (in slices, see below). */
 const MAX_PENDING = 4096;
 /**

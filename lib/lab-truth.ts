@@ -20,8 +20,8 @@
  * profile's delay for the chunk, and `release_ns − due_ns` how late it was (part of the lab's
  * overhead). Files written before the compensation (no `compensation_ns` column) still read, as 0.
  */
-import { appendFileSync, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const TRUTH_HEADER = 'connection,direction,read_ns,drawn_ns,compensation_ns,due_ns,release_ns,bytes';
 /** The header before links compensated for the lab's hops: read as compensation 0. */
@@ -35,44 +35,23 @@ export function truthFileName(link: string): string {
 }
 
 /**
- * Who each of a link's connections came from: `lab/<link>.clients.csv`, one row per accepted
- * connection — `connection,client_address,client_port`. The client's port is the local port its
- * agent records for that connection (run.json `connections`), so the lab check can tell the
- * baseline's connection from the A/A control's when both cross the same link.
+ * Who each of a link's connections came from: `lab/<link>.clients.csv`, beside its truth file, one
+ * row per accepted connection — `connection,client_address,client_port`. The client's port is the
+ * local port its agent records for that connection (run.json `connections`), so the lab check can
+ * tell the baseline's connection from the A/A control's when both cross the same link.
  */
 const CLIENTS_HEADER = 'connection,client_address,client_port';
-export function truthClientsFileName(link: string): string {
-  return `${LAB_DIR}/${link}.clients.csv`;
+function clientsBaseName(link: string): string {
+  return `${link}.clients.csv`;
 }
-export function truthClientsPath(truthFile: string): string {
-  return truthFile.replace(/\.csv$/, '.clients.csv');
+export function truthClientsFileName(link: string): string {
+  return `${LAB_DIR}/${clientsBaseName(link)}`;
 }
 
 export interface TruthClient {
   connection: number;
   address: string;
   port: number;
-}
-
-/**
- * Records one accepted connection's client (a handful per run, so a synchronous append: the row is
- * on disk before the connection carries anything). A write error (disk full) is ignored, as for
- * the truth rows: the lab check then falls back to every connection of the link.
- */
-export function recordTruthClient(file: string, client: TruthClient): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    let text = `${client.connection},${client.address},${client.port}\n`;
-    try {
-      appendFileSync(file, '', { flag: 'wx' });
-      text = `${CLIENTS_HEADER}\n${text}`;
-    } catch {
-      // the file exists: its header is written
-    }
-    appendFileSync(file, text);
-  } catch {
-    // see above
-  }
 }
 
 /** Parses a clients file; rows that do not parse are skipped. */
@@ -102,20 +81,37 @@ export interface TruthChunk {
 /** How often buffered rows go to the file: a crashed link loses at most this much of its record. */
 const FLUSH_INTERVAL_MS = 250;
 
-/** Appends truth rows to a file; rows are buffered and written in the background. */
+/**
+ * Appends a link's truth rows to `file`, and its clients (one row per accepted connection) to
+ * `<link>.clients.csv` beside it; rows are written in the background, so the link's event loop
+ * never waits on the disk.
+ */
 export class TruthWriter {
   private pending: string[] = [];
   private readonly stream: WriteStream;
+  private readonly clients: WriteStream;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    link: string,
+  ) {
     mkdirSync(dirname(file), { recursive: true });
     this.stream = createWriteStream(file);
-    // A write error (disk full) must not take the link down: the run goes on without its record.
+    this.clients = createWriteStream(join(dirname(file), clientsBaseName(link)));
+    // A write error (disk full) must not take the link down: the run goes on without its record
+    // (without the clients, the lab check falls back to every connection of the link).
     this.stream.on('error', () => undefined);
+    this.clients.on('error', () => undefined);
     this.stream.write(`${TRUTH_HEADER}\n`);
+    this.clients.write(`${CLIENTS_HEADER}\n`);
     this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /** Records who connection `connection` came from (a handful per run: not buffered). */
+  client(connection: number, address: string, port: number): void {
+    this.clients.write(`${connection},${address},${port}\n`);
   }
 
   append(c: TruthChunk): void {
@@ -130,11 +126,11 @@ export class TruthWriter {
     this.pending = [];
   }
 
-  /** Writes what is left and closes the file. */
-  close(): Promise<void> {
+  /** Writes what is left and closes the files. */
+  async close(): Promise<void> {
     clearInterval(this.timer);
     this.flush();
-    return new Promise((resolve) => this.stream.end(resolve));
+    await Promise.all([this.stream, this.clients].map((s) => new Promise<void>((resolve) => s.end(resolve))));
   }
 }
 

@@ -12,7 +12,6 @@ import { analyzeLab } from '../lib/analysis/lab';
 import {
   readTruth,
   readTruthClients,
-  recordTruthClient,
   truthClientsFileName,
   TruthWriter,
   truthFileName,
@@ -232,7 +231,7 @@ describe('lab check', () => {
     // 20 ms + i µs, releases 0.05 ms late; the receiver stamps 0.2 ms after the release. The lab's
     // overhead is then 0.35 ms for every message, whatever its emulated delay. Messages 8 and 9
     // travel in one chunk (read after both were sent), released in the same batch as message 7's.
-    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
+    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')), 'exchange-receiver');
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
     for (let i = 0; i < 10; i++) {
       const e = i * 10;
@@ -265,7 +264,7 @@ describe('lab check', () => {
     // Messages every 10 ms; the link reads each 0.1 ms after E, draws 20 ms, takes 0.25 ms off for
     // the hops (due 19.75 ms after the read), releases 0.05 ms late; the receiver stamps 0.2 ms
     // later. Overhead (measured − applied) = 0.35 ms; residual (measured − drawn) = 0.1 ms.
-    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
+    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')), 'exchange-receiver');
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
     for (let i = 0; i < 5; i++) {
       const read = i * 10 + 0.1;
@@ -308,7 +307,7 @@ describe('lab check', () => {
   it('keeps data errors out of its figures, as every other statistic does', async () => {
     // Three messages, 20 ms emulated and 0.3 ms of lab each; then message 2 recorded again 40 ms
     // later (a duplicate: a data error, not a slower message).
-    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
+    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')), 'exchange-receiver');
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
     for (let i = 0; i < 3; i++) {
       const read = i * 10 + 0.1;
@@ -330,10 +329,9 @@ describe('lab check', () => {
     // draws 20.1 ms and is released 0.1 ms after the baseline's (connection 1, port 50001, 20 ms),
     // still before the receiver stamps the baseline's copy — the last release before the arrival is
     // the control's. Matched by the client port recorded in run.json, the overhead is 0.35 ms.
-    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')));
-    const clients = join(dir, truthClientsFileName('exchange-receiver'));
-    recordTruthClient(clients, { connection: 0, address: '127.0.0.1', port: 50002 });
-    recordTruthClient(clients, { connection: 1, address: '127.0.0.1', port: 50001 });
+    const truth = new TruthWriter(join(dir, truthFileName('exchange-receiver')), 'exchange-receiver');
+    truth.client(0, '127.0.0.1', 50002);
+    truth.client(1, '127.0.0.1', 50001);
     const csv = await SampleWriter.create(join(dir, resultsCsvName('baseline')));
     for (let i = 0; i < 10; i++) {
       const e = i * 10;
@@ -380,7 +378,9 @@ describe('lab check', () => {
       }),
     );
     const lab = await analyzeLab(store, '');
-    expect(readTruthClients(readFileSync(clients, 'utf8'))).toHaveLength(2);
+    expect(
+      readTruthClients(readFileSync(join(dir, truthClientsFileName('exchange-receiver')), 'utf8')),
+    ).toHaveLength(2);
     expect(lab?.overhead.baseline?.matched).toBe(10);
     expect(lab?.overhead.baseline?.overhead_ms?.median).toBeCloseTo(0.35, 3);
     expect(lab?.overhead.baseline?.overhead_ms?.max).toBeCloseTo(0.35, 3);

@@ -49,6 +49,32 @@ export class ConnectionLog {
   }
 }
 
+/**
+ * Why a connection ended, for {@link ConnectionLog.closed}: the agent's own reason when it ended it
+ * (a rollover, a cut-off, silence), else `stopped` when the agent is stopping, else the socket's
+ * last error, else what the peer's close frame said.
+ */
+export function closeReason(close: {
+  own: string | undefined;
+  stopped?: boolean;
+  lastError: string | undefined;
+  peer: string;
+  code: number;
+  reason: string;
+}): string {
+  if (close.own !== undefined) return close.own;
+  if (close.stopped === true) return 'stopped';
+  return (
+    close.lastError ||
+    `closed by the ${close.peer} (code ${close.code}${close.reason === '' ? '' : `: ${close.reason}`})`
+  );
+}
+
+/** The close reason of a connection whose peer did not answer a heartbeat ping in time. */
+export function silentReason(pingIntervalMs: number): string {
+  return `silent: no answer to a ping within ${pingIntervalMs} ms`;
+}
+
 /** The connections of several logs, in the order they opened (ties: in the order the logs are given). */
 export function inOpeningOrder(...logs: ConnectionLog[]): ConnectionRecord[] {
   return logs.flatMap((log) => log.list()).sort((a, b) => a.opened_at.localeCompare(b.opened_at));

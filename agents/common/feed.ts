@@ -27,7 +27,7 @@ import { eventKey, parseMessage } from '../../lib/binance';
 import { wallClock, type WallClock } from '../../lib/clock';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { Backoff } from './backoff';
-import { ConnectionLog } from './connection-log';
+import { closeReason, ConnectionLog } from './connection-log';
 import { isControlCandidate, isServerShutdown } from './control';
 import { FeedConnection, type Overlap } from './feed-connection';
 import {
@@ -44,7 +44,7 @@ export type { ExchangeFeedOptions, FeedCounters, FeedEvents, MessageHandler } fr
 
 export class ExchangeFeed {
   readonly url: string;
-  readonly connections: ConnectionLog;
+  private readonly connections: ConnectionLog;
   readonly counters: FeedCounters = {
     messages: 0,
     connects: 0,
@@ -249,8 +249,7 @@ export class ExchangeFeed {
     if (conn.record !== undefined) {
       this.connections.closed(
         conn.record,
-        conn.endReason ??
-          (conn.lastError || `closed by the server (code ${code}${reason === '' ? '' : `: ${reason}`})`),
+        closeReason({ own: conn.endReason, lastError: conn.lastError, peer: 'server', code, reason }),
       );
     }
     conn.open = false;

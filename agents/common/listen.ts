@@ -11,7 +11,7 @@ import { ErrorCode, FeedpathError } from '../../lib/errors';
  * have, cannot resolve or may not bind (a privileged port) is FP_BAD_CONFIG; anything else is
  * FP_AGENT_FAILED.
  */
-export function listenError(error: NodeJS.ErrnoException, host: string, port: number): FeedpathError {
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): FeedpathError {
   if (error.code === 'EADDRINUSE') {
     return new FeedpathError(
       ErrorCode.portInUse,

@@ -53,11 +53,6 @@ export interface ExchangeHandle {
   stop(): Promise<ExchangeTotals>;
 }
 
-/** Validates a configuration (defaults filled); a bad one is FP_BAD_CONFIG naming the field. */
-export function parseExchangeConfig(input: unknown): ExchangeConfig {
-  return parseAgentConfig('exchange', exchangeConfigSchema, input);
-}
-
 /**
  * Starts the exchange: listens, then starts its source (a replay waits for `waitForClients` clients
  * and `startDelayMs`). A port in use is FP_PORT_IN_USE; a missing or unreadable capture is
@@ -67,7 +62,7 @@ export async function startExchange(
   input: ExchangeConfigInput = {},
   options: ExchangeOptions = {},
 ): Promise<ExchangeHandle> {
-  return openExchange(parseExchangeConfig(input), options);
+  return openExchange(parseAgentConfig('exchange', exchangeConfigSchema, input), options);
 }
 
 /** Starts the exchange from a validated configuration (see {@link startExchange}). */

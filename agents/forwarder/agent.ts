@@ -7,6 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { AgentHandle } from '../../lib/agent';
+import { wallClock } from '../../lib/clock';
 import type { FeedpathError } from '../../lib/errors';
 import { ResourceSampler, type ResourceSample } from '../../lib/resources';
 import { encodeConnectionAnnouncement, encodeRelayWsFrame } from '../../lib/wire';
@@ -45,9 +46,9 @@ async function runForwarder(config: ForwarderConfig, io: AgentIo): Promise<Forwa
   const backoff = { baseMs: config.reconnectBaseDelayMs, capMs: config.reconnectMaxDelaySecs * 1000 };
   const upstream = new ConnectionLog('forwarder', 'backbone');
   const relayConnections = new ConnectionLog('forwarder', 'relay');
-  /** The upstream connection last announced on the relay, and the stamp it was announced with (0: none yet). */
+  /** The upstream connection last announced on the relay (0: none yet). */
   let announced = 0;
-  let announcedNs = 0n;
+  const clock = io.clock ?? wallClock();
   const links = config.receivers.map(
     (receiver) =>
       new RelayLink({
@@ -60,20 +61,21 @@ async function runForwarder(config: ForwarderConfig, io: AgentIo): Promise<Forwa
         pingIntervalMs: config.relayPingIntervalMs,
         events: { warning: warn, fatal: fail, log },
         connections: relayConnections,
-        greeting: () => (announced === 0 ? undefined : encodeConnectionAnnouncement(announcedNs, announced)),
+        // Re-announced to a receiver that (re)connects; no reader uses an announcement's stamp.
+        greeting: () =>
+          announced === 0 ? undefined : encodeConnectionAnnouncement(clock.nowNs(), announced),
       }),
   );
   const fanOut = new RelayFanOut(links);
   let msgsIn = 0;
   const feed = new ExchangeFeed({
     ...feedOptions(config),
-    clock: io.clock,
+    clock,
     connections: upstream,
     onMessage: (data, stampNs, connection) => {
       msgsIn += 1;
       if (connection !== announced) {
         announced = connection;
-        announcedNs = stampNs;
         fanOut.relay(encodeConnectionAnnouncement(stampNs, connection), 0);
       }
       fanOut.relay(encodeRelayWsFrame(stampNs, data));

@@ -15,7 +15,7 @@ import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { RELAY_PATH, RELAY_TOKEN_HEADER } from '../../lib/wire';
 import type { ConnectionRecord } from '../../lib/agent-files';
 import { Backoff, type BackoffOptions } from '../common/backoff';
-import type { ConnectionLog } from '../common/connection-log';
+import { closeReason, silentReason, type ConnectionLog } from '../common/connection-log';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_STABLE_AFTER_MS,
@@ -206,7 +206,7 @@ export class RelayLink {
       this.consecutiveFailures = 0;
       this.options.events.log(`relay: connected to receiver ${this.address}`);
       stopHeartbeat = startHeartbeat(ws, this.options.pingIntervalMs, () => {
-        endReason = `silent: no answer to a ping within ${this.options.pingIntervalMs} ms`;
+        endReason = silentReason(this.options.pingIntervalMs);
         this.options.events.warning(
           new FeedpathError(
             ErrorCode.peerSilent,
@@ -222,14 +222,16 @@ export class RelayLink {
       this.socket = undefined;
       stopHeartbeat?.();
       if (record !== undefined) {
-        const text = reason.toString();
         this.options.connections.closed(
           record,
-          endReason ??
-            this.cutOffReason ??
-            (this.stopped
-              ? 'stopped'
-              : lastError || `closed by the receiver (code ${code}${text === '' ? '' : `: ${text}`})`),
+          closeReason({
+            own: endReason ?? this.cutOffReason,
+            stopped: this.stopped,
+            lastError,
+            peer: 'receiver',
+            code,
+            reason: reason.toString(),
+          }),
         );
       }
       if (this.stopped) return;

@@ -169,7 +169,7 @@ function truthRecorder(truth: NonNullable<PipeOptions['truth']>): DelayLineOptio
   };
 }
 
-export function closeSocket(socket: Socket, reset: boolean): void {
+function closeSocket(socket: Socket, reset: boolean): void {
   if (socket.destroyed) return;
   if (reset) {
     try {

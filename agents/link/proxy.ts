@@ -19,7 +19,7 @@ import { linkConfigSchema, type LinkConfig, type LinkConfigInput } from './confi
 import type { ReleaseTiming } from './delay-line';
 import { newDirectionCounters, Pipe, type DirectionCounters } from './pipe';
 import { deriveSeed } from '../../lib/random';
-import { recordTruthClient, truthClientsPath, TruthWriter } from '../../lib/lab-truth';
+import { TruthWriter } from '../../lib/lab-truth';
 import { listen } from '../common/listen';
 
 /** How long dialling the target may take before the target counts as unreachable. */
@@ -75,7 +75,8 @@ export async function openLink(config: LinkConfig): Promise<LinkHandle> {
   const forward = newDirectionCounters();
   const reverse = newDirectionCounters();
   const timing: ReleaseTiming = { releases: 0, lateSumNs: 0n, lateMaxNs: 0n };
-  const truthWriter = config.truthFile === undefined ? undefined : new TruthWriter(config.truthFile);
+  const truthWriter =
+    config.truthFile === undefined ? undefined : new TruthWriter(config.truthFile, config.name);
   /** Open connections, as (client, target) socket pairs. */
   const connections = new Set<[Socket, Socket]>();
 
@@ -87,16 +88,8 @@ export async function openLink(config: LinkConfig): Promise<LinkHandle> {
   const onConnection = (client: Socket): void => {
     const index = accepted;
     accepted += 1;
-    if (
-      config.truthFile !== undefined &&
-      client.remoteAddress !== undefined &&
-      client.remotePort !== undefined
-    )
-      recordTruthClient(truthClientsPath(config.truthFile), {
-        connection: index,
-        address: client.remoteAddress,
-        port: client.remotePort,
-      });
+    if (truthWriter && client.remoteAddress !== undefined && client.remotePort !== undefined)
+      truthWriter.client(index, client.remoteAddress, client.remotePort);
     client.setNoDelay(true);
     const upstream = net.connect({
       host: target.host,

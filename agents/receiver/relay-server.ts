@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { WallClock } from '../../lib/clock';
 import { ErrorCode, FeedpathError } from '../../lib/errors';
 import { RELAY_PATH, RELAY_TOKEN_HEADER } from '../../lib/wire';
-import type { ConnectionLog } from '../common/connection-log';
+import { closeReason, silentReason, type ConnectionLog } from '../common/connection-log';
 import { startHeartbeat } from '../common/heartbeat';
 import { listen } from '../common/listen';
 
@@ -124,7 +124,7 @@ export class RelayServer {
       let lastError = '';
       log(`relay: forwarder connected from ${from}`);
       const stopHeartbeat = startHeartbeat(ws, pingIntervalMs, () => {
-        endReason = `silent: no answer to a ping within ${pingIntervalMs} ms`;
+        endReason = silentReason(pingIntervalMs);
         warn(
           new FeedpathError(
             ErrorCode.peerSilent,
@@ -137,13 +137,16 @@ export class RelayServer {
         log(`relay: connection from ${from}: ${error.message}`);
       });
       ws.on('close', (code: number, reason: Buffer) => {
-        const text = reason.toString();
         connections.closed(
           record,
-          endReason ??
-            (this.isStopping
-              ? 'stopped'
-              : lastError || `closed by the forwarder (code ${code}${text === '' ? '' : `: ${text}`})`),
+          closeReason({
+            own: endReason,
+            stopped: this.isStopping,
+            lastError,
+            peer: 'forwarder',
+            code,
+            reason: reason.toString(),
+          }),
         );
         stopHeartbeat();
         relay.connections -= 1;

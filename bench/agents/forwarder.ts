@@ -3,7 +3,7 @@
  * memory with one of 3 receivers stalled.
  */
 import type { Json } from '../../lib/json';
-import { ProcessSampler } from '../../lib/resources';
+import { ProcessSampler } from '../process-usage';
 import type { BenchFigure } from '../figures';
 import { startWorker } from '../harness';
 import { START_SIGNAL } from '../workers/common';

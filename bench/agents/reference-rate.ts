@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProcessSampler, type ResourceSummary } from '../../lib/resources';
+import type { ResourceSummary } from '../../lib/resources';
+import { ProcessSampler } from '../process-usage';
 import { resultsCsvName } from '../../lib/samples';
 import type { Distribution } from '../../lib/stats';
 import type { BenchFigure } from '../figures';
