@@ -12,7 +12,7 @@ import {
   DescribeStacksCommand,
   type CreateStackCommandInput,
 } from '@aws-sdk/client-cloudformation';
-import { clockFileSchema } from '../lib/agent-files';
+import { agentMetricsSchema, clockFileSchema } from '../lib/agent-files';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
@@ -43,7 +43,7 @@ import { handler as prepare } from '../functions/prepare';
 import { handler as provisionSites } from '../functions/provision-sites';
 import { handler as startAgent } from '../functions/start-agent';
 import { handler as teardown } from '../functions/teardown';
-import type { LocalTaskHandlers } from '../cli/workflow';
+import type { LocalTaskHandlers, LocalWorkflowOptions } from '../cli/workflow';
 import { resetLambdaCloud } from '../lib/cloud/lambda';
 import { TAG } from '../lib/cloud/run';
 import { CSV_HEADER, formatSampleRow } from '../lib/samples';
@@ -58,6 +58,11 @@ export const TEST_ENV = {
   AWS_ACCESS_KEY_ID: 'AKIDFAKE',
   AWS_SECRET_ACCESS_KEY: 'fake',
 } as const;
+
+/** The results bucket of the test deployment. */
+export const BUCKET = TEST_ENV.FEEDPATH_BUCKET;
+/** No waits between polls: the fake (or moto) answers at once. */
+export const FAST: LocalWorkflowOptions = { pollWaitMs: 0, runWaitMs: 0, retryIntervalMs: 0 };
 
 /** Sets the Lambda environment the handlers read (with agent bundles in a temporary task root). */
 export function useLambdaEnvironment(): void {
@@ -270,6 +275,37 @@ export class FakeCloud {
       end: reading('end', 0.25),
     });
     this.objects.set(`${prefix}clock/${command.role}.json`, Buffer.from(JSON.stringify(clock)));
+    // The agent's metrics with the one connection it opened (each command's a second apart), in the
+    // shape the agents write, checked by the schema run.json's connections are read with.
+    const metrics = agentMetricsSchema.parse({
+      agent: command.role,
+      duration_s: 60,
+      samples: 6,
+      avg_cpu_pct: 3,
+      max_cpu_pct: 5,
+      avg_rss_mb: 80,
+      max_rss_mb: 90,
+      avg_msgs_per_s: 30,
+      max_msgs_per_s: 40,
+      total_msgs: 1800,
+      counters: {},
+      clock_error_bound_ms: { start: 0.21, end: 0.25 },
+      files: { csv: '', json: '' },
+      connections: [
+        {
+          agent: command.role,
+          feed: command.role === 'receiver' ? 'baseline' : 'backbone',
+          ordinal: 1,
+          url: 'wss://stream.binance.com:9443/stream?streams=btcusdt@trade',
+          remote: { address: '203.0.113.50', port: 9443 },
+          local: { address: '10.0.0.10', port: 40_000 + this.commands.indexOf(command) },
+          opened_at: new Date(Date.UTC(2026, 10, 22) + this.commands.indexOf(command) * 1000).toISOString(),
+          closed_at: null,
+          close_reason: null,
+        },
+      ],
+    });
+    this.objects.set(`${prefix}metrics/${command.role}.json`, Buffer.from(JSON.stringify(metrics)));
     if (command.role !== 'receiver' || this.options.uploadRows === 0) return;
     const start = 1_763_776_000_000_000n; // µs
     const rows = { baseline: [CSV_HEADER], backbone: [CSV_HEADER] };

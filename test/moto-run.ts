@@ -7,14 +7,12 @@ import { CloudFormationClient, ListStacksCommand, type StackSummary } from '@aws
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreatePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { LocalWorkflowOptions } from '../cli/workflow';
 import { resetLambdaCloud } from '../lib/cloud/lambda';
 import { stackNamePrefix } from '../lib/cloud/run';
-import { TEST_ENV, useLambdaEnvironment } from './cloud-fake';
+import { BUCKET, TEST_ENV, useLambdaEnvironment } from './cloud-fake';
 import { MotoShim } from './moto-shim';
 
-export const FAST: LocalWorkflowOptions = { pollWaitMs: 0, runWaitMs: 0, retryIntervalMs: 0 };
-export const BUCKET = TEST_ENV.FEEDPATH_BUCKET;
+export { BUCKET, FAST } from './cloud-fake';
 export const REGION: string = TEST_ENV.AWS_REGION;
 export const STACK_ROLE = TEST_ENV.FEEDPATH_STACK_ROLE_ARN.split('/')[1] as string;
 /** Every region the deployment allows. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { taskFunctions } from '../cli/workflow';
+import { ANALYZE_LAMBDA_GB, DEFAULT_LAMBDA_GB } from '../lib/cloud/cost';
 import { parseExperimentInput } from '../lib/cloud/input';
 
 const run = promisify(execFile);
@@ -106,6 +107,13 @@ describe('serverless package', () => {
       });
     }
     expect(functions.AnalyzeLambdaFunction).toMatchObject({ MemorySize: 2048 });
+    // The cost estimate prices the Lambdas at these sizes (lib/cloud/cost.ts): the workflow's
+    // Lambdas other than the analysis run at the provider's default.
+    expect(functions.AnalyzeLambdaFunction?.MemorySize).toBe(ANALYZE_LAMBDA_GB * 1024);
+    const polling = workflowFunctions.filter((id) => id !== 'AnalyzeLambdaFunction');
+    expect(polling.map((id) => [id, functions[id]?.MemorySize])).toEqual(
+      polling.map((id) => [id, DEFAULT_LAMBDA_GB * 1024]),
+    );
     const invoke = (
       (resources.StateMachineRole as Resource).Properties.Policies as Array<{
         PolicyDocument: { Statement: Array<{ Action: string; Resource: unknown[] }> };

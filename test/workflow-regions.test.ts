@@ -5,13 +5,18 @@
  * leaves nothing behind in any region, whether it fails the run or only drops the region.
  */
 import type { RunCost } from '../lib/cloud/cost';
-import { runWorkflowLocally, type LocalWorkflowOptions } from '../cli/workflow';
+import { runWorkflowLocally } from '../cli/workflow';
 import { WorkflowErrorName } from '../lib/cloud/errors';
 import { checkRunFile } from '../lib/run-file';
-import { FakeCloud, lambdaHandlers, useLambdaEnvironment, type FakeCloudOptions } from './cloud-fake';
+import {
+  BUCKET,
+  FakeCloud,
+  FAST,
+  lambdaHandlers,
+  useLambdaEnvironment,
+  type FakeCloudOptions,
+} from './cloud-fake';
 
-const FAST: LocalWorkflowOptions = { pollWaitMs: 0, runWaitMs: 0, retryIntervalMs: 0 };
-const BUCKET = 'feedpath-test-results';
 /** Three receivers; the forwarder stays in Tokyo (one receiver shares its region: peered within it). */
 const REGIONS = ['eu-central-1', 'us-east-1', 'ap-northeast-1'];
 
@@ -122,6 +127,22 @@ describe('workflow with several receiver regions', () => {
       REGIONS.map((r) => [r, r, undefined]),
     );
     expect(Object.keys(runFile?.placement?.receivers ?? {})).toEqual(REGIONS);
+    // Every agent's connections in run.json: the forwarder's from the run's metrics/, each
+    // receiver's from its own receivers/<region>/metrics/ (what each uploaded, in opening order).
+    const uploaded = [prefix, ...REGIONS.map((r) => `${prefix}receivers/${r}/`)].flatMap(
+      (folder) =>
+        (
+          JSON.parse(
+            object(`${folder}metrics/${folder === prefix ? 'forwarder' : 'receiver'}.json`) as string,
+          ) as {
+            connections: unknown[];
+          }
+        ).connections,
+    );
+    expect(uploaded).toHaveLength(4);
+    expect(runFile?.connections).toEqual(
+      [...(uploaded as Array<{ opened_at: string }>)].sort((a, b) => a.opened_at.localeCompare(b.opened_at)),
+    );
   });
 
   it('fails the run when one region’s site fails (regionFailure "fail"), leaving nothing in any region', async () => {

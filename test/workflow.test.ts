@@ -8,7 +8,6 @@ import {
   runWorkflowLocally,
   taskFunctions,
   type LocalTaskHandlers,
-  type LocalWorkflowOptions,
   type WorkflowStateEvent,
 } from '../cli/workflow';
 import { WorkflowErrorName } from '../lib/cloud/errors';
@@ -17,10 +16,14 @@ import { POLL } from '../lib/cloud/limits';
 import { sweepExpiredStacks } from '../lib/cloud/sweeper';
 import { regionalClient } from '../lib/cloud/clients';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { FakeCloud, lambdaHandlers, useLambdaEnvironment, type FakeCloudOptions } from './cloud-fake';
-
-const FAST: LocalWorkflowOptions = { pollWaitMs: 0, runWaitMs: 0, retryIntervalMs: 0 };
-const BUCKET = 'feedpath-test-results';
+import {
+  BUCKET,
+  FakeCloud,
+  FAST,
+  lambdaHandlers,
+  useLambdaEnvironment,
+  type FakeCloudOptions,
+} from './cloud-fake';
 
 let cloud: FakeCloud;
 
@@ -90,13 +93,17 @@ describe('workflow', () => {
   });
 
   it('keeps the reference experiment that DESIGN.md fixes (spelled out, so a changed default fails)', () => {
-    expect(REFERENCE_EXPERIMENT).toMatchObject({
+    expect(REFERENCE_EXPERIMENT).toEqual({
       durationSeconds: 300,
       streams: ['btcusdt@trade'],
       mode: 'paired',
       forwarderRegion: 'ap-northeast-1',
       receiverRegion: 'eu-central-1',
+      instanceType: 'c7i.large',
+      label: '',
       exchangeUrl: 'wss://stream.binance.com:9443',
+      control: true,
+      record: true,
     });
   });
 

@@ -26,7 +26,7 @@ import type {
 } from './contract';
 import { AgentFailedError, AgentTimedOutError } from './errors';
 import { AGENT_GRACE_SECONDS } from './limits';
-import { receiverPrefix, type RunPlan, type SiteRole } from './run';
+import { receiverUploadPrefix, type RunPlan, type SiteRole } from './run';
 import { rethrowCloudError } from './stacks';
 
 export interface AgentDeps {
@@ -130,12 +130,18 @@ export function agentConfig(run: RunPlan, role: SiteRole, sites: SiteReady[]): R
       port: run.backbonePort,
     };
   // The forwarder fans out to every receiver still in the run (its relay queues are per receiver).
-  const receivers = sites.filter((site) => site.role === 'receiver');
-  if (receivers.length === 0) throw new Error('no receiver site in the Task input');
+  const receivers = receiverSites(sites);
   return {
     ...common,
     receivers: receivers.map((site) => ({ host: site.privateIp, port: run.backbonePort })),
   };
+}
+
+/** The receiver sites of the Task input (those still in the run); there is always one at least. */
+function receiverSites(sites: readonly SiteReady[]): SiteReady[] {
+  const receivers = sites.filter((site) => site.role === 'receiver');
+  if (receivers.length === 0) throw new Error('no receiver site in the Task input');
+  return receivers;
 }
 
 /** POSIX-shell single quoting. */
@@ -212,8 +218,7 @@ export async function startAgent(
   deps: AgentDeps,
 ): Promise<AgentCommand> {
   if (role === 'forwarder') return startOne(run, siteOf(sites, role), sites, deps);
-  const receivers = sites.filter((site) => site.role === 'receiver');
-  if (receivers.length === 0) throw new Error('no receiver site in the Task input');
+  const receivers = receiverSites(sites);
   // Every receiver is asked even when one fails, so a retried Task finds the others' commands.
   const started = await Promise.allSettled(receivers.map((site) => startOne(run, site, sites, deps)));
   const failed = started.find((outcome) => outcome.status === 'rejected');
@@ -231,7 +236,7 @@ async function startOne(
   const role = site.role;
   const client = deps.ssm(site.region);
   const comment = commandComment(run, role, site.region);
-  const uploadPrefix = role === 'receiver' ? receiverPrefix(run, site.region) : run.prefix;
+  const uploadPrefix = role === 'receiver' ? receiverUploadPrefix(run, site.region) : run.prefix;
   try {
     const { Commands } = await client.send(new ListCommandsCommand({ InstanceId: site.instanceId }));
     const sent = (Commands ?? []).find((c) => c.Comment === comment && c.CommandId !== undefined);

@@ -3,7 +3,7 @@
  * the hosts' clock error bounds come from the chrony readings the agent scripts upload
  * (`clock/<role>.json`, read by the analysis itself, lib/analysis/hosts.ts).
  */
-import { analyzeReceivers, type ReceiverName } from '../analysis/receivers';
+import { analyzeReceivers } from '../analysis/receivers';
 import { analyzeRun, REPORT_FILES } from '../analysis/run';
 import { historyRecordFromReport, recordReceivers, recordRun, type HistoryRecord } from '../history';
 import type { Report } from '../report';
@@ -13,9 +13,9 @@ import type { ResultsStore } from '../store';
 import type { AnalyzeResult, RunEvent } from './contract';
 import { AnalysisFailedError } from './errors';
 import { estimateCost, loadPriceTable, relayedBytes, usageOfRun } from './cost';
-import { checkRunFile, RUN_FILE } from '../run-file';
-import { readText } from '../store';
-import type { RunPlan } from './run';
+import { RUN_FILE, runFileSchema } from '../run-file';
+import { readJsonWith } from '../store';
+import type { ReceiverPlan, RunPlan } from './run';
 
 export interface AnalyzeDeps {
   store: ResultsStore;
@@ -49,16 +49,17 @@ async function recordHistory(run: RunPlan, report: Report, deps: AnalyzeDeps): P
  */
 async function recordReceiversHistory(
   run: RunPlan,
-  names: readonly ReceiverName[],
+  names: readonly MeasuredReceiver[],
   results: Record<string, { report: Report } | null>,
   deps: AnalyzeDeps,
 ): Promise<void> {
   const log = deps.log ?? (() => undefined);
   try {
-    const receivers = names.map((n) => {
-      const { name, region } = typeof n === 'string' ? { name: n, region: null } : n;
-      return { name, region: region ?? null, report: results[name]?.report ?? null };
-    });
+    const receivers = names.map(({ name, region }) => ({
+      name,
+      region,
+      report: results[name]?.report ?? null,
+    }));
     const { records } = await recordReceivers(deps.store, run.prefix, receivers, { log });
     for (const { record } of records) deps.metrics?.(record);
   } catch (error) {
@@ -66,13 +67,23 @@ async function recordReceiversHistory(
   }
 }
 
+/** A receiver of a multi-receiver run as the cloud names it: always with its region. */
+type MeasuredReceiver = Pick<ReceiverPlan, 'name' | 'region'>;
+
 /**
  * The receivers of a multi-receiver run that were measured: the plan's, less those run.json says
- * were dropped (`regionFailure: "continue"`, written by ProvisionDescribeSites).
+ * were dropped (`regionFailure: "continue"`, written by ProvisionDescribeSites). A run.json that is
+ * gone or damaged drops none (a damaged one is logged), as a run.json that fails its schema did.
  */
-async function measuredReceivers(store: ResultsStore, run: RunPlan): Promise<ReceiverName[]> {
-  const text = await readText(store, `${run.prefix}${RUN_FILE}`);
-  const stored = text === null ? null : checkRunFile(JSON.parse(text) as unknown).run;
+async function measuredReceivers(
+  store: ResultsStore,
+  run: RunPlan,
+  log: (line: string) => void,
+): Promise<MeasuredReceiver[]> {
+  const stored = await readJsonWith(store, `${run.prefix}${RUN_FILE}`, runFileSchema, {
+    what: 'a run file',
+    onProblem: (problem) => log(`${problem}: taking every receiver of the plan as measured`),
+  });
   const dropped = new Set(
     (stored?.receivers ?? []).filter((r) => r.dropped !== undefined).map((r) => r.name),
   );
@@ -86,7 +97,8 @@ export async function analyzeResults({ run }: RunEvent, deps: AnalyzeDeps): Prom
   let verdict: string;
   // run.json gains the agents' connections first, so the report reads them as a local run's. Only
   // a detail: a failure here is logged, and the analysis goes on.
-  await addConnectionsToRunFile(deps.store, run.prefix).catch((error: unknown) =>
+  const receiverNames = (run.receivers ?? []).map(({ name }) => name);
+  await addConnectionsToRunFile(deps.store, run.prefix, receiverNames).catch((error: unknown) =>
     deps.log?.(`run.json: could not add the agents' connections: ${(error as Error).message}`),
   );
   const options = { paths: pathsOf(run), ...(deps.log !== undefined ? { log: deps.log } : {}) };
@@ -110,7 +122,7 @@ export async function analyzeResults({ run }: RunEvent, deps: AnalyzeDeps): Prom
       await recordHistory(run, result.report, deps);
     } else {
       // Each receiver under receivers/<name>/, then the matrix at the run's prefix.
-      const names = await measuredReceivers(deps.store, run);
+      const names = await measuredReceivers(deps.store, run, deps.log ?? (() => undefined));
       const result = await analyzeReceivers(deps.store, run.prefix, names, { ...options, cost });
       verdict = result.matrix.overall;
       await recordReceiversHistory(run, names, result.receivers, deps);

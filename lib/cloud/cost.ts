@@ -65,11 +65,12 @@ const TRANSITIONS_PER_POLL = 3;
 const FIXED_TRANSITIONS = 25;
 /** The Lambda invocations a run makes once (prepare, provision, connect, two agents, analysis, teardown). */
 const FIXED_INVOCATIONS = 8;
-/** A polling Lambda's typical duration, s, and the default memory (serverless.yml provider.memorySize). */
+/** A polling Lambda's typical duration, s. */
 const POLL_INVOCATION_S = 0.5;
-const DEFAULT_LAMBDA_GB = 0.25;
-/** The analysis Lambda's memory (serverless.yml functions.analyze.memorySize). */
-const ANALYZE_LAMBDA_GB = 2;
+/** The Lambdas' default memory, GB (serverless.yml provider.memorySize; test/serverless.test.ts checks it). */
+export const DEFAULT_LAMBDA_GB = 0.25;
+/** The analysis Lambda's memory, GB (serverless.yml functions.analyze.memorySize; checked likewise). */
+export const ANALYZE_LAMBDA_GB = 2;
 const HOURS_PER_MONTH = 730;
 const GB = 1e9;
 

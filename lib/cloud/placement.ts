@@ -6,14 +6,14 @@
  * it ran.
  */
 import {
-  checkRunFile,
   formatRunFile,
   mergeCauses,
   RUN_FILE,
+  runFileSchema,
   type RunFile,
   type SitePlacement,
 } from '../run-file';
-import { readText, type ResultsStore } from '../store';
+import { readJsonWith, type ResultsStore } from '../store';
 import type { DroppedReceiver } from './regions';
 import type { RunPlan, SiteRole } from './run';
 
@@ -29,9 +29,8 @@ export async function recordPlacement(
   dropped: readonly DroppedReceiver[] = [],
 ): Promise<void> {
   const key = `${run.prefix}${RUN_FILE}`;
-  const text = await readText(store, key);
   // run.json is PrepareRun's; should it be gone or damaged, the plan itself is what it held.
-  const stored: RunFile | null = text === null ? null : safeRunFile(text);
+  const stored = await readJsonWith(store, key, runFileSchema);
   const placement: NonNullable<RunFile['placement']> = {};
   // The first receiver's placement is `receiver` (what a one-receiver reader looks for).
   for (const { role, ...site } of [...sites].reverse()) placement[role] = site;
@@ -52,12 +51,4 @@ export async function recordPlacement(
     );
   }
   await store.write(key, formatRunFile({ ...(stored ?? run), placement, ...extra }), 'application/json');
-}
-
-function safeRunFile(text: string): RunFile | null {
-  try {
-    return checkRunFile(JSON.parse(text)).run;
-  } catch {
-    return null;
-  }
 }

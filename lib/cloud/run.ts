@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { experimentSchema, MAX_RECEIVER_REGIONS, receiverRegionsOf, type ExperimentInput } from './input';
 import { expirySeconds } from './limits';
+import { receiverPrefix } from '../report/matrix';
 
 export const SITE_ROLES = ['receiver', 'forwarder'] as const;
 export type SiteRole = (typeof SITE_ROLES)[number];
@@ -195,11 +196,11 @@ export function receiversOf(run: Pick<RunPlan, 'receivers' | 'sites' | 'peering'
 }
 
 /** Where a receiver's files go: `receivers/<name>/` of the run's prefix with several receivers, the prefix itself with one. */
-export function receiverPrefix(run: Pick<RunPlan, 'prefix' | 'receivers'>, region: string): string {
+export function receiverUploadPrefix(run: Pick<RunPlan, 'prefix' | 'receivers'>, region: string): string {
   if (run.receivers === undefined) return run.prefix;
   const receiver = run.receivers.find((r) => r.region === region);
   if (receiver === undefined) throw new Error(`no receiver in ${region} in this run`);
-  return `${run.prefix}receivers/${receiver.name}/`;
+  return `${run.prefix}${receiverPrefix(receiver.name)}`;
 }
 
 /** The tags of every stack of the run (CloudFormation copies them onto the stack's resources). */

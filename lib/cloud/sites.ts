@@ -163,13 +163,16 @@ export async function describeSites(
     routeTableId: requiredOutput(view.outputs, 'RouteTableId', site.stackName),
     availabilityZoneId: requiredOutput(view.outputs, 'AvailabilityZoneId', site.stackName),
   }));
+  // `sites` follows `views` (not run.sites: a dropped receiver is in neither), so each placement
+  // takes its instance type from its own site's plan.
+  const plans = views.map(({ site }) => site);
   const placed = await Promise.all(
     sites.map(async (site, index) => ({
       role: site.role,
       region: site.region,
       availabilityZoneId: site.availabilityZoneId,
       availabilityZoneName: await zoneName(deps.ec2(site.region), site.availabilityZoneId),
-      instanceType: (run.sites[index] as SitePlan).instanceType,
+      instanceType: (plans[index] as SitePlan).instanceType,
     })),
   );
   await recordPlacement(deps.store, run, placed, dropped);
