@@ -13,7 +13,7 @@ import { ErrorCode, FeedpathError } from '../lib/errors';
 import { metricsTable, ms, msDigits, type Report } from '../lib/report';
 import { LocalFolderStore, readJsonWith } from '../lib/store';
 import { analyzeLocalReceivers, formatReceiversOutput } from './local/receivers';
-import { replayCaptureOfRun, type ReplaySourceOptions } from './replay-source';
+import { withRunCapture, type ReplaySourceOptions } from './replay-source';
 
 const STREAM_KINDS: readonly StreamKind[] = ['trade', 'aggTrade', 'bookTicker', 'depth'];
 
@@ -73,19 +73,16 @@ export async function analyzeFolder(
     return;
   }
   // As for one receiver: a capture replayed from S3 is fetched again for the market (replay-source.ts).
-  const fetched = await replayCaptureOfRun(resolve(dir), {
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
-  let result: Awaited<ReturnType<typeof analyzeLocalReceivers>>;
-  try {
-    result = await analyzeLocalReceivers(dir, receivers, {
-      minDifferenceMs: options.minDifferenceMs,
-      minDifferenceShare: options.minDifferenceShare,
-      replayCapture: fetched?.file,
-    });
-  } finally {
-    await fetched?.cleanup();
-  }
+  const result = await withRunCapture(
+    resolve(dir),
+    { log: (line) => process.stderr.write(`${line}\n`) },
+    (replayCapture) =>
+      analyzeLocalReceivers(dir, receivers, {
+        minDifferenceMs: options.minDifferenceMs,
+        minDifferenceShare: options.minDifferenceShare,
+        replayCapture,
+      }),
+  );
   process.stdout.write(`${formatReceiversOutput(result, dir)}\n`);
 }
 
@@ -118,21 +115,17 @@ export async function analyzeCommand(
   if (!info.isDirectory()) throw new FeedpathError(ErrorCode.badInput, `${folder} is not a folder`);
   const kind = parseKind(options.streamKind);
   // A run that replayed a capture from S3, analysed again later: its market comes from the capture.
-  const fetched = await replayCaptureOfRun(folder, { s3: options.s3, log: options.log });
-  let result: AnalyzeRunResult;
-  try {
-    result = await analyzeRun(new LocalFolderStore(folder), '', {
+  const result = await withRunCapture(folder, { s3: options.s3, log: options.log }, (replayCapture) =>
+    analyzeRun(new LocalFolderStore(folder), '', {
       streamKind: kind,
       clockErrorBoundMs: options.clockErrorBoundMs,
       maxLatencyMs: options.maxLatencyMs,
       minDifferenceMs: options.minDifferenceMs,
       minDifferenceShare: options.minDifferenceShare,
       log: options.log,
-      replayCapture: fetched?.file,
-    });
-  } finally {
-    await fetched?.cleanup();
-  }
+      replayCapture,
+    }),
+  );
   const analyzed: AnalyzeResult = { ...result, dir: folder, verdict: result.report.verdict };
   if (options.print !== undefined && options.print !== false) {
     const text = formatAnalyzeOutput(analyzed);

@@ -22,7 +22,7 @@ import {
   type TrendFiles,
 } from '../lib/history';
 import { LocalFolderStore, S3Store, type ResultsStore } from '../lib/store';
-import { RECEIVERS_DIR } from '../lib/report';
+import { RECEIVERS_DIR } from '../lib/run-file';
 
 export interface HistoryCommandOptions {
   /** Add a record for every run with a report.json but no record yet (default true). */

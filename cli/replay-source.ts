@@ -105,3 +105,20 @@ export async function replayCaptureOfRun(
     return null;
   }
 }
+
+/**
+ * Runs `analyze` with the run's replayed S3 capture fetched again ({@link replayCaptureOfRun}), or
+ * with undefined when there is none to fetch, and removes the download afterwards.
+ */
+export async function withRunCapture<T>(
+  folder: string,
+  options: ReplaySourceOptions,
+  analyze: (replayCapture: string | undefined) => Promise<T>,
+): Promise<T> {
+  const fetched = await replayCaptureOfRun(folder, options);
+  try {
+    return await analyze(fetched?.file);
+  } finally {
+    await fetched?.cleanup();
+  }
+}

@@ -5,7 +5,7 @@
  * it analyses (so the report can read them from run.json in both places).
  */
 import { agentMetricsSchema, type ConnectionRecord } from './agent-files';
-import { receiverPrefix } from './report/matrix';
+import { receiverPrefix } from './run-file';
 import { formatRunFile, RUN_FILE, runFileSchema } from './run-file';
 import { readJsonWith, type ResultsStore } from './store/store';
 

@@ -52,7 +52,7 @@ const WORKFLOW_STATUS: Record<string, RunStatus> = {
  * Where one site of a cloud run ran, by AZ ID: names (`eu-central-1a`) map to different physical
  * zones in each account, IDs (`euc1-az2`) do not, so comparisons across accounts go by ID.
  */
-export const sitePlacementSchema = z
+const sitePlacementSchema = z
   .object({
     region: z.string().min(1),
     availabilityZoneId: z.string().min(1),
@@ -128,6 +128,14 @@ export const runFileSchema = z
   // The cloud's run plan and future versions add keys; readers keep them.
   .loose();
 export type RunFile = z.infer<typeof runFileSchema>;
+
+/** Where each receiver's files are under the run's prefix (DESIGN.md "Results"). */
+export const RECEIVERS_DIR = 'receivers';
+
+/** `receivers/<name>/`: one receiver's folder under the run's prefix. */
+export function receiverPrefix(name: string): string {
+  return `${RECEIVERS_DIR}/${name}/`;
+}
 
 export const RUN_FILE = 'run.json';
 

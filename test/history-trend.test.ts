@@ -123,6 +123,7 @@ describe('trend report', () => {
     expect(trend.skipped).toEqual(read.skipped);
     const html = await readFile(join(dir, TREND_FILES.html), 'utf8');
     expect(html).toContain('2 unreadable history record(s) skipped');
+    expect(html).toContain('<h2 id="skipped">Skipped records</h2>');
     expect(html).toContain(`<code>${join(dir, broken)}</code>: not valid JSON`);
   });
 

@@ -8,12 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { analyzeCommand } from '../cli/analyze';
 import { openReplaySource, replayCaptureOfRun } from '../cli/replay-source';
-import type { LocalRunOptions } from '../lib/experiment';
+import { parseLocalRunOptions, type LocalRunOptions } from '../lib/experiment';
 import { openCapture, type CaptureRecord } from '../lib/capture';
 import { CAPTURE_FILE, CaptureWriter } from '../lib/capture-writer';
 import { ErrorCode } from '../lib/errors';
 import { runFileSchema } from '../lib/run-file';
+import { csv, trade as sample } from './analysis-fixtures';
 import { feedpath, onlyRun, readJson } from './feedpath-cli';
 import { startLocalS3, type LocalS3 } from './s3rver';
 
@@ -193,6 +195,35 @@ describe('a capture in S3', () => {
     expect(missing).toBeNull();
     expect(log.at(-1)).toContain('could not be fetched again');
     expect(stillThere).toBeNull();
+  });
+
+  it("gives a later `feedpath analyze` of the run the capture's market, named by its s3:// key", async () => {
+    // prepare: the capture in S3; a run folder as `feedpath run --replay s3://… --speed 4` leaves it:
+    // its input.json naming the temporary copy (gone) and the key, results of the capture's trades
+    const key = 'runs/2026/11/24/20261124-111111-efgh/capture/baseline.jsonl.gz';
+    await putCapture(key, 50);
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    const input = parseLocalRunOptions({
+      mode: 'paired',
+      replay: join(dir, 'gone', 'baseline.jsonl.gz'),
+      replaySource: `s3://${BUCKET}/${key}`,
+      speed: 4,
+    });
+    writeFileSync(join(run, 'input.json'), JSON.stringify(input));
+    const ids = Array.from({ length: 50 }, (_, i) => i);
+    writeFileSync(join(run, 'baseline-results.csv'), csv(ids.map((id) => sample(id, 150_000))));
+    writeFileSync(
+      join(run, 'backbone-results.csv'),
+      csv(ids.map((id) => sample(id, 120_000, { legUs: 10_000 }))),
+    );
+
+    // act
+    const { report } = await analyzeCommand(run, { s3: s3.client });
+
+    // assert: the market is the capture's, named as the user gave it; no warning of a missing copy
+    expect(report.market?.replay).toEqual({ file: `s3://${BUCKET}/${key}`, speed: 4 });
+    expect(report.data_quality.warnings.filter((w) => w.includes('not readable here'))).toEqual([]);
   });
 
   it('refuses an s3 URI without a key', async () => {

@@ -17,7 +17,6 @@ import { planRun, type RunPlan } from '../../lib/cloud/run';
 import { ErrorCode, FeedpathError, isFeedpathError } from '../../lib/errors';
 import type { LocalRunOptions } from '../../lib/experiment';
 import { projectVersion } from '../../lib/project-files';
-import { receiverPrefix } from '../../lib/report/matrix';
 import { readConnections } from '../../lib/run-connections';
 import { LocalFolderStore } from '../../lib/store/local';
 import {
@@ -216,62 +215,52 @@ export class LocalHandlers implements LocalTaskHandlers {
   /** Every agent's connections: the forwarder's in the run folder, each receiver's in its own. */
   private async readConnections(): Promise<ConnectionRecord[]> {
     const lab = this.theLab;
-    const store = new LocalFolderStore(lab.runDir);
-    if (!lab.multi) return readConnections(store, '');
-    const lists = await Promise.all([
-      readConnections(store, ''),
-      ...lab.receivers.map((r) => readConnections(store, receiverPrefix(r.name as string))),
-    ]);
-    return lists.flat().sort((a, b) => a.opened_at.localeCompare(b.opened_at));
+    const receivers = lab.multi ? lab.receivers.map((r) => r.name as string) : [];
+    return readConnections(new LocalFolderStore(lab.runDir), '', receivers);
   }
 
   async analyze(event: { run: RunPlan }) {
     const runDir = this.state.runDir as string;
     this.progress.step(`analyze: ${runDir}`);
-    if (this.theLab.multi) return this.analyzeReceivers(event.run, runDir);
-    let analysis: LocalAnalysis;
+    if (!this.theLab.multi) {
+      return this.analyzed(event.run, runDir, 'no event was recorded', async () => {
+        const analysis = await analyzeCommand(runDir, {});
+        this.state.analysis = analysis;
+        return { files: analysis.files, verdict: analysis.verdict };
+      });
+    }
+    // Several receivers: each receiver's report and the matrix report at the top.
+    const names = this.theLab.receivers.map((r) => r.name as string);
+    return this.analyzed(event.run, runDir, 'no receiver recorded an event', async () => {
+      const result = await analyzeLocalReceivers(runDir, names);
+      this.state.receivers = result;
+      return { files: result.files, verdict: result.matrix.overall };
+    });
+  }
+
+  /**
+   * The analyze step's output for the workflow, from `analysis`; `nothing` says what a run without
+   * data lacked.
+   */
+  private async analyzed(
+    run: RunPlan,
+    runDir: string,
+    nothing: string,
+    analysis: () => Promise<{ files: AnalyzeReceiversResult['files']; verdict: string }>,
+  ) {
+    let result: Awaited<ReturnType<typeof analysis>>;
     try {
-      analysis = await analyzeCommand(runDir, {});
+      result = await analysis();
     } catch (error) {
       // The workflow keeps only the message: the code goes in it, for the command's one line.
       if (isFeedpathError(error) && error.code === ErrorCode.nothingToAnalyze) {
         throw new FeedpathError(
           error.code,
-          `not enough data: no event was recorded in ${this.options.durationSeconds} s (${error.message}) [${error.code}]`,
+          `not enough data: ${nothing} in ${this.options.durationSeconds} s (${error.message}) [${error.code}]`,
         );
       }
       throw error;
     }
-    this.state.analysis = analysis;
-    return {
-      runId: event.run.runId,
-      bucket: 'local',
-      prefix: runDir,
-      report: {
-        json: analysis.files.reportJson,
-        markdown: analysis.files.reportMarkdown,
-        html: analysis.files.reportHtml,
-      },
-      verdict: analysis.verdict,
-    };
-  }
-
-  /** A run with several receivers: each receiver's report and the matrix report at the top. */
-  private async analyzeReceivers(run: RunPlan, runDir: string) {
-    const names = this.theLab.receivers.map((r) => r.name as string);
-    let result: AnalyzeReceiversResult;
-    try {
-      result = await analyzeLocalReceivers(runDir, names);
-    } catch (error) {
-      if (isFeedpathError(error) && error.code === ErrorCode.nothingToAnalyze) {
-        throw new FeedpathError(
-          error.code,
-          `not enough data: no receiver recorded an event in ${this.options.durationSeconds} s (${error.message}) [${error.code}]`,
-        );
-      }
-      throw error;
-    }
-    this.state.receivers = result;
     return {
       runId: run.runId,
       bucket: 'local',
@@ -281,7 +270,7 @@ export class LocalHandlers implements LocalTaskHandlers {
         markdown: result.files.reportMarkdown,
         html: result.files.reportHtml,
       },
-      verdict: result.matrix.overall,
+      verdict: result.verdict,
     };
   }
 

@@ -18,7 +18,7 @@ import {
   type Profile,
 } from '../../lib/profile';
 import { truthClientsFileName, truthFileName } from '../../lib/lab-truth';
-import { receiverPrefix } from '../../lib/report/matrix';
+import { receiverPrefix } from '../../lib/run-file';
 import { linkCompensationMs, measureLoopbackHop, type LabHops } from '../../lib/loopback-hop';
 import { AgentProcess } from './agent-process';
 import { ProcessTable } from './process-table';
@@ -49,7 +49,7 @@ export interface LabReceiver {
 }
 
 /** The receivers a run's options ask for: `--receivers`, else every receiver of the profile, else one. */
-export function receiverNames(options: LocalRunOptions, profile: Profile | undefined): string[] | undefined {
+function receiverNames(options: LocalRunOptions, profile: Profile | undefined): string[] | undefined {
   return options.receivers ?? (profile?.receivers ? Object.keys(profile.receivers) : undefined);
 }
 

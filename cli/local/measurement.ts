@@ -52,7 +52,7 @@ export function describeProgress(
  * The status line of a run with several receivers: each receiver's events per path, compactly
  * (`[5s/20s] frankfurt baseline 512 backbone 512 · london …`); loss shows only where there is any.
  */
-export function describeReceiversProgress(
+function describeReceiversProgress(
   elapsedS: number,
   durationS: number,
   receivers: [name: string, latest: AgentEvent | undefined][],

@@ -8,9 +8,9 @@
  * long run (lib/analysis/run.ts), and the analysis Lambda has one such budget.
  */
 import { ErrorCode, FeedpathError, isFeedpathError } from '../errors';
-import { buildMatrixReport, receiverPrefix, type MatrixReport, type ReceiverOutcome } from '../report/matrix';
+import { buildMatrixReport, type MatrixReport, type ReceiverOutcome } from '../report/matrix';
 import { renderMatrixCharts, renderMatrixHtml, renderMatrixMarkdown } from '../report/matrix-render';
-import { checkRunFile, RUN_FILE } from '../run-file';
+import { checkRunFile, receiverPrefix, RUN_FILE } from '../run-file';
 import { folderPrefix, readText, type ResultsStore } from '../store';
 import { analyzeRun, REPORT_FILES, type AnalyzeRunOptions, type AnalyzeRunResult } from './run';
 import { toJson } from '../report/json';

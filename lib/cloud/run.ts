@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { experimentSchema, MAX_RECEIVER_REGIONS, receiverRegionsOf, type ExperimentInput } from './input';
 import { expirySeconds } from './limits';
-import { receiverPrefix } from '../report/matrix';
+import { receiverPrefix } from '../run-file';
 
 export const SITE_ROLES = ['receiver', 'forwarder'] as const;
 export type SiteRole = (typeof SITE_ROLES)[number];

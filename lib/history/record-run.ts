@@ -2,8 +2,9 @@
  * What a run does after its analysis (the local `feedpath run`, the analyze Lambda): append its
  * record to the history and regenerate the trend report from every record.
  */
-import { isStoredReport, RECEIVERS_DIR, type StoredReport } from '../report';
-import { readText, type ResultsStore } from '../store';
+import { isStoredReport, type StoredReport } from '../report';
+import { RECEIVERS_DIR } from '../run-file';
+import { folderPrefix, readText, type ResultsStore } from '../store';
 import {
   failedHistoryRecord,
   historyRecordFromReport,
@@ -94,17 +95,14 @@ export interface RecordRunResult {
   trend: WriteTrendResult | null;
 }
 
-function withSlash(prefix: string): string {
-  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-}
-
 async function record(
   store: ResultsStore,
   entry: HistoryRecord,
   options: RecordRunOptions,
 ): Promise<RecordRunResult> {
   const key = await appendHistory(store, entry);
-  options.log?.(`history: ${entry.run_id} (${entry.status}) recorded in ${store.describe(key)}`);
+  const receiver = entry.receiver === null ? '' : ` receiver ${entry.receiver}`;
+  options.log?.(`history: ${entry.run_id}${receiver} (${entry.status}) recorded in ${store.describe(key)}`);
   const trend = options.trend === false ? null : await writeTrend(store, options);
   return { record: entry, key, trend };
 }
@@ -121,7 +119,7 @@ export async function recordRun(
   report: StoredReport,
   options: RecordRunOptions = {},
 ): Promise<RecordRunResult> {
-  const base = withSlash(prefix);
+  const base = folderPrefix(prefix);
   const entry = historyRecordFromReport(report, {
     reportKey: `${base}report.html`,
     metadata: await readRunFiles(store, base),
@@ -148,7 +146,7 @@ export async function recordReceivers(
   receivers: readonly (ReceiverOfRun & { report: StoredReport | null })[],
   options: RecordRunOptions = {},
 ): Promise<RecordReceiversResult> {
-  const base = withSlash(prefix);
+  const base = folderPrefix(prefix);
   const metadata = await readRunFiles(store, base);
   const records: RecordReceiversResult['records'] = [];
   for (const { report, ...receiver } of receivers) {
@@ -159,10 +157,7 @@ export async function recordReceivers(
       receiver,
       now: options.now,
     });
-    const key = await appendHistory(store, entry);
-    options.log?.(
-      `history: ${entry.run_id} receiver ${receiver.name} (${entry.status}) recorded in ${store.describe(key)}`,
-    );
+    const { key } = await record(store, entry, { ...options, trend: false });
     records.push({ record: entry, key });
   }
   const trend = options.trend === false ? null : await writeTrend(store, options);
@@ -180,7 +175,7 @@ export async function recordFailedRun(
   failure: FailedRunInput & { prefix?: string },
   options: RecordRunOptions = {},
 ): Promise<RecordRunResult> {
-  const base = failure.prefix === undefined ? null : withSlash(failure.prefix);
+  const base = failure.prefix === undefined ? null : folderPrefix(failure.prefix);
   const files = base === null ? { input: null, run: null } : await readRunFiles(store, base);
   const report = base === null ? null : await readReport(store, base);
   const entry =
@@ -210,7 +205,7 @@ export async function readRunFiles(
   store: ResultsStore,
   prefix: string,
 ): Promise<{ input: Json | null; run: Json | null }> {
-  const base = withSlash(prefix);
+  const base = folderPrefix(prefix);
   return {
     input: await readObject(store, `${base}input.json`),
     run: await readObject(store, `${base}run.json`),
@@ -222,7 +217,7 @@ export async function readRunFiles(
  * version this code reads (REPORT_SCHEMAS: an older one lacks the parts added since).
  */
 export async function readReport(store: ResultsStore, prefix: string): Promise<StoredReport | null> {
-  const text = await readText(store, `${withSlash(prefix)}report.json`);
+  const text = await readText(store, `${folderPrefix(prefix)}report.json`);
   if (text === null) return null;
   try {
     const value: unknown = JSON.parse(text);

@@ -7,7 +7,7 @@
  */
 
 /** At most about this many labelled ticks. */
-export const MAX_TICKS = 8;
+const MAX_TICKS = 8;
 
 type Unit = 'second' | 'minute' | 'hour' | 'day' | 'month' | 'year';
 

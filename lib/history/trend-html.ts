@@ -3,11 +3,13 @@ import {
   escapeHtml,
   figure,
   htmlPage,
+  htmlSection,
   htmlTable,
   ms,
   msDigits,
   percent,
   type Chart,
+  type Section,
   type Table,
 } from '../report';
 import type { HistogramPercentiles } from '../stats';
@@ -129,6 +131,37 @@ function mergedSection(trend: Trend): string {
   ].join('\n');
 }
 
+/** The end of the page: the records left out (when any), then how to read the figures. */
+function closingSections(trend: Trend): Section[] {
+  return [
+    {
+      id: 'skipped',
+      title: 'Skipped records',
+      tables: [],
+      lists:
+        trend.skipped.length === 0
+          ? []
+          : [{ items: trend.skipped.map((s) => ({ label: s.location, text: s.reason })), code: 'label' }],
+    },
+    {
+      title: 'Definitions',
+      tables: [],
+      lists: [
+        {
+          className: 'defs',
+          items: [
+            'Each point is one run. The paired delta is backbone − baseline arrival of the same exchange event on the receiver’s clock (no clock-synchronisation error); a run’s point is its median, the band its 95% confidence interval (estimated over blocks of receive time).',
+            'Median and p99 latencies are one-way (exchange event time E → receiver) and carry the clock error bounds shown in the table.',
+            'A run counts as “backbone faster” when its verdict said so: its median delta is below 0, its interval does not span 0, and the difference is at least the practical threshold and beyond the A/A control’s noise (older records: the interval alone).',
+            'Figures across runs (the headline’s and “Across runs”) are percentiles of every event of the succeeded runs, read from the sum of their histograms (log-spaced bins, 0.5 % relative precision; lib/stats/histogram.ts): a percentile of the runs’ percentiles is not the percentile of the data. Runs recorded before histograms are left out of them.',
+            `Data: ${TREND_FILES.json} (this page’s data), ${TREND_FILES.jsonl} (one record per line), and one record per run under history/year=YYYY/month=MM/day=DD/.`,
+          ],
+        },
+      ],
+    },
+  ];
+}
+
 /** Renders history.html: the headline, the charts, the runs (newest first), the skipped records. */
 export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
   // The wide page: the table of runs has a column per figure.
@@ -146,21 +179,7 @@ export function renderTrendHtml(trend: Trend, charts: Chart[]): string {
       mergedSection(trend),
       `<h2>Runs</h2>`,
       trend.runs.length === 0 ? `<p>No run has been recorded yet.</p>` : htmlTable(runsTable(trend)),
-      trend.skipped.length === 0
-        ? ''
-        : `<h2>Skipped records</h2><ul id="skipped">${trend.skipped
-            .map((s) => `<li><code>${escapeHtml(s.location)}</code>: ${escapeHtml(s.reason)}</li>`)
-            .join('')}</ul>`,
-      `<h2>Definitions</h2>`,
-      `<ul class="defs">${[
-        'Each point is one run. The paired delta is backbone − baseline arrival of the same exchange event on the receiver’s clock (no clock-synchronisation error); a run’s point is its median, the band its 95% confidence interval (estimated over blocks of receive time).',
-        'Median and p99 latencies are one-way (exchange event time E → receiver) and carry the clock error bounds shown in the table.',
-        'A run counts as “backbone faster” when its verdict said so: its median delta is below 0, its interval does not span 0, and the difference is at least the practical threshold and beyond the A/A control’s noise (older records: the interval alone).',
-        'Figures across runs (the headline’s and “Across runs”) are percentiles of every event of the succeeded runs, read from the sum of their histograms (log-spaced bins, 0.5 % relative precision; lib/stats/histogram.ts): a percentile of the runs’ percentiles is not the percentile of the data. Runs recorded before histograms are left out of them.',
-        `Data: ${TREND_FILES.json} (this page’s data), ${TREND_FILES.jsonl} (one record per line), and one record per run under history/year=YYYY/month=MM/day=DD/.`,
-      ]
-        .map((d) => `<li>${escapeHtml(d)}</li>`)
-        .join('')}</ul>`,
+      ...closingSections(trend).map((section) => htmlSection(section, charts)),
     ],
     'wide',
   );

@@ -36,7 +36,7 @@ export function chartHead(size: { width: number; height: number }, text: string,
 }
 
 /** Renders one vega-lite spec to a standalone SVG string. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

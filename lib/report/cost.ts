@@ -12,7 +12,7 @@ function usd(value: number | null): string {
 }
 
 /** The cost table; null without a cost (local runs, older cloud runs). */
-export function costTable(cost: RunCost | null | undefined): Table | null {
+function costTable(cost: RunCost | null | undefined): Table | null {
   if (cost === null || cost === undefined) return null;
   const rows = cost.items.map((i) => [
     i.detail,
@@ -26,7 +26,7 @@ export function costTable(cost: RunCost | null | undefined): Table | null {
 }
 
 /** The line under the table: where the prices come from. */
-export function costNote(cost: RunCost): string {
+function costNote(cost: RunCost): string {
   return `${cost.note} Prices: ${cost.prices.file}, dated ${cost.prices.date}.`;
 }
 

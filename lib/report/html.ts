@@ -44,7 +44,9 @@ function htmlList(list: SectionList): string {
   const item = (i: SectionList['items'][number]) => {
     const text = escapeHtml(typeof i === 'string' ? i : i.text);
     const body = list.code === true ? `<code>${text}</code>` : text;
-    return `<li>${typeof i === 'string' ? '' : `<strong>${escapeHtml(i.label)}</strong>: `}${body}</li>`;
+    if (typeof i === 'string') return `<li>${body}</li>`;
+    const label = escapeHtml(i.label);
+    return `<li>${list.code === 'label' ? `<code>${label}</code>` : `<strong>${label}</strong>`}: ${body}</li>`;
   };
   const intro = list.intro === undefined ? '' : `<p>${escapeHtml(list.intro)}</p>`;
   return `${intro}<ul${attribute('class', list.className)}>${list.items.map(item).join('')}</ul>`;

@@ -33,7 +33,7 @@ function markdownList(list: SectionList): string {
 }
 
 /** One section (sections.ts) as Markdown; '' when it has nothing to show (charts are report.html's). */
-export function markdownSection(section: Section): string {
+function markdownSection(section: Section): string {
   if (!sectionShown(section)) return '';
   const { intro, note, missing } = section;
   const blocks = [

@@ -14,7 +14,7 @@ import type { Section } from './sections';
 import type { Table } from './tables';
 
 /** The matrix as a table: one row per receiver, its name linking to its report.html (or .md). */
-export function matrixTable(report: MatrixReport, link: 'html' | 'markdown' = 'html'): Table {
+function matrixTable(report: MatrixReport, link: 'html' | 'markdown' = 'html'): Table {
   const rows = report.matrix.map((r) => {
     const ci = r.median_delta_ci_ms;
     const lost = (n: number | null) => (n === null ? '–' : count(n));
@@ -51,7 +51,7 @@ export function matrixTable(report: MatrixReport, link: 'html' | 'markdown' = 'h
 }
 
 /** The paired median delta per receiver with its 95% interval; null when no receiver was paired. */
-export function matrixDeltaChart(report: MatrixReport): TopLevelSpec | null {
+function matrixDeltaChart(report: MatrixReport): TopLevelSpec | null {
   const values = report.matrix
     .filter((r) => r.median_delta_ms !== null)
     .map((r) => ({

@@ -6,20 +6,12 @@
  */
 import type { RunCost } from '../cloud/cost';
 import type { BlockInterval } from '../stats';
-import type { RunStatus } from '../run-file';
+import { receiverPrefix, type RunStatus } from '../run-file';
 import { ms, msDigits } from './format';
 import type { Report } from './model';
 import { judgement, type Judgement } from './verdict';
 
 export const MATRIX_SCHEMA = 'feedpath.matrix/1';
-
-/** Where each receiver's files are under the run's prefix (DESIGN.md "Results"). */
-export const RECEIVERS_DIR = 'receivers';
-
-/** `receivers/<name>/`: one receiver's folder under the run's prefix. */
-export function receiverPrefix(name: string): string {
-  return `${RECEIVERS_DIR}/${name}/`;
-}
 
 /** A receiver whose analysis failed (no files, unreadable files) has a row that says so. */
 export type MatrixJudgement = Judgement | 'not analysed';
@@ -85,7 +77,7 @@ function interval(ci: BlockInterval | null | undefined): { low: number; high: nu
 }
 
 /** A receiver's row from its report. */
-export function matrixRow(outcome: ReceiverOutcome): MatrixRow {
+function matrixRow(outcome: ReceiverOutcome): MatrixRow {
   const r = outcome.report;
   const a = r?.summaries.baseline ?? null;
   const b = r?.summaries.backbone ?? null;
@@ -129,22 +121,19 @@ const CLAUSES: Record<Exclude<MatrixJudgement, 'backbone faster'>, string> = {
 /**
  * The answer across receivers, led by the question asked (is the backbone faster?): "Backbone
  * faster in 2 of 3 receivers (frankfurt −2.1 ms, london −1.4 ms); no practical difference in
- * virginia." A run that did not succeed for a receiver says so first.
+ * virginia." A run that did not succeed for a receiver (its entry's run_status) says so first.
  */
-export function overallSentence(
-  rows: readonly MatrixRow[],
-  statuses: Record<string, RunStatus | null> = {},
-): string {
+function overallSentence({ matrix: rows, receivers }: Pick<MatrixReport, 'matrix' | 'receivers'>): string {
   const total = rows.length;
   const digits = msDigits(...rows.map((r) => r.difference_ms));
   const delta = (r: MatrixRow) => `${ms(r.difference_ms, { sign: true, digits })} ms`;
   const withDelta = (list: readonly MatrixRow[]) => list.map((r) => `${r.receiver} ${delta(r)}`).join(', ');
   const faster = rows.filter((r) => r.judgement === 'backbone faster');
-  const receivers = `receiver${total === 1 ? '' : 's'}`;
+  const noun = `receiver${total === 1 ? '' : 's'}`;
   const clauses = [
     faster.length === 0
-      ? `Backbone faster in none of the ${total} ${receivers}`
-      : `Backbone faster in ${faster.length} of ${total} ${receivers} (${withDelta(faster)})`,
+      ? `Backbone faster in none of the ${total} ${noun}`
+      : `Backbone faster in ${faster.length} of ${total} ${noun} (${withDelta(faster)})`,
   ];
   for (const [which, words] of Object.entries(CLAUSES) as [keyof typeof CLAUSES, string][]) {
     const group = rows.filter((r) => r.judgement === which);
@@ -155,7 +144,7 @@ export function overallSentence(
     clauses.push(`${words} ${names(named)}`);
   }
   const notSucceeded = rows
-    .map((r) => [r.receiver, statuses[r.receiver] ?? null] as const)
+    .map((r) => [r.receiver, receivers[r.receiver]?.run_status ?? null] as const)
     .filter(([, status]) => status !== null && status !== 'succeeded');
   const lead =
     notSucceeded.length === 0
@@ -179,11 +168,9 @@ export interface MatrixInput {
 export function buildMatrixReport(input: MatrixInput): MatrixReport {
   const matrix = input.receivers.map(matrixRow);
   const receivers: Record<string, ReceiverEntry> = {};
-  const statuses: Record<string, RunStatus | null> = {};
   for (const outcome of input.receivers) {
     const prefix = receiverPrefix(outcome.name);
     const r = outcome.report;
-    statuses[outcome.name] = r?.run_status.status ?? null;
     receivers[outcome.name] = {
       region: outcome.region ?? null,
       prefix,
@@ -202,7 +189,7 @@ export function buildMatrixReport(input: MatrixInput): MatrixReport {
     schema: MATRIX_SCHEMA,
     generated_at: input.generatedAt.toISOString(),
     location: input.location,
-    overall: overallSentence(matrix, statuses),
+    overall: overallSentence({ matrix, receivers }),
     receivers,
     matrix,
     metadata: input.metadata,

@@ -14,7 +14,7 @@ export function escapeHtml(text: string): string {
  * The pages' one style sheet. `.scroll` holds the history's wide tables (one row per run): denser,
  * one line per cell, scrolled sideways rather than wrapped.
  */
-export const STYLE = `
+const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222;line-height:1.45}
 body.wide{max-width:1200px}
 h1{font-size:1.5rem;margin-bottom:.3rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}

@@ -30,8 +30,11 @@ export interface SectionList {
   intro?: string;
   /** A plain item, or one whose label is set in bold (e.g. a receiver's name). */
   items: (string | { label: string; text: string })[];
-  /** report.html only: the items are quoted input (a problem row's message), set as code. */
-  code?: boolean;
+  /**
+   * report.html only: the items are quoted input (a problem row's message), set as code; `label`:
+   * only their labels are (a file's location before what is wrong with it).
+   */
+  code?: boolean | 'label';
   /** report.html only: the list's class (`defs`: the small print of the definitions). */
   className?: string;
 }
@@ -58,7 +61,7 @@ export interface Section {
 }
 
 /** The tables that are there (a table function returns null when its data is absent). */
-export function present(...tables: (Table | null)[]): Table[] {
+function present(...tables: (Table | null)[]): Table[] {
   return tables.filter((t): t is Table => t !== null);
 }
 

@@ -100,10 +100,14 @@ function sentence(clauses: readonly (string | null)[]): string {
   return `${clauses.filter((c): c is string => c !== null).join('; ')}.`;
 }
 
-/** "Not enough data …" when the evidence is below the minimum (lib/analysis/evidence.ts), else null. */
-function notEnough(evidence: Evidence | null | undefined, what: string): string | null {
-  if (evidence === null || evidence === undefined || evidence.sufficient) return null;
-  return `Not enough data ${what}: ${evidence.reason ?? 'below the minimum'}; no direction is claimed`;
+/** Whether the evidence is below the minimum (lib/analysis/evidence.ts); absent evidence is not. */
+function isShort(evidence: Evidence | null | undefined): boolean {
+  return evidence?.sufficient === false;
+}
+
+/** "Not enough data …" for evidence below the minimum, with its reason. */
+function notEnough(evidence: Evidence | null | undefined, what: string): string {
+  return `Not enough data ${what}: ${evidence?.reason ?? 'below the minimum'}; no direction is claimed`;
 }
 
 /** "below the practical threshold of 1.17 ms (1.0% of the baseline's 117.2 ms median)". */
@@ -134,8 +138,8 @@ function noPracticalDifference(report: Omit<Report, 'verdict'>): string[] {
 }
 
 /**
- * The verdict's answer as a word, for tables that compare runs (the multi-receiver matrix): the
- * same tests as the sentence, in the same order.
+ * The verdict's answer as a word, for tables that compare runs (the multi-receiver matrix); the
+ * verdict's sentence says the same answer in words.
  */
 export type Judgement =
   | 'backbone faster'
@@ -146,90 +150,137 @@ export type Judgement =
   | 'one path only'
   | 'no latency';
 
-/** The verdict's answer for a report (everything but the verdict itself). */
-export function judgement(report: Omit<Report, 'verdict'>): Judgement {
+type Paired = NonNullable<Report['paired']>;
+type Summary = NonNullable<Report['summaries'][PathName]>;
+
+/**
+ * What a report's paths allow comparing: their paired events (one clock), else both paths' one-way
+ * medians (across clocks), else one path's figures. Decided once, for the answer and its words.
+ */
+type Basis =
+  | { by: 'paired'; paired: Paired; delta: NonNullable<Paired['delta_ms']> }
+  | { by: 'one-way'; baseline: Summary; backbone: Summary; baselineMs: number; backboneMs: number }
+  | { by: 'one path'; path: PathName; only: Summary | null };
+
+function basisOf(report: Omit<Report, 'verdict'>): Basis {
   const paired = report.paired;
   const delta = paired?.delta_ms;
-  if (report.comparison === 'paired' && paired && delta) {
-    if (notEnough(paired.evidence, '') !== null) return 'not enough data';
-    if (paired.significant === false) return 'no significant difference';
-    if (noPracticalDifference(report).length > 0) return 'no practical difference';
-    return delta.median < 0 ? 'backbone faster' : 'baseline faster';
-  }
+  if (report.comparison === 'paired' && paired && delta) return { by: 'paired', paired, delta };
   const a = report.summaries.baseline;
   const b = report.summaries.backbone;
-  if (a && b && a.median_latency_ms !== null && b.median_latency_ms !== null) {
-    if (
-      notEnough(report.one_way_evidence.baseline, '') !== null ||
-      notEnough(report.one_way_evidence.backbone, '') !== null
-    )
-      return 'not enough data';
-    if (report.practical.below_threshold === true) return 'no practical difference';
-    return b.median_latency_ms - a.median_latency_ms < 0 ? 'backbone faster' : 'baseline faster';
-  }
-  const only = a ?? b;
-  return only && only.median_latency_ms !== null ? 'one path only' : 'no latency';
+  if (a && b && a.median_latency_ms !== null && b.median_latency_ms !== null)
+    return {
+      by: 'one-way',
+      baseline: a,
+      backbone: b,
+      baselineMs: a.median_latency_ms,
+      backboneMs: b.median_latency_ms,
+    };
+  return { by: 'one path', path: a ? 'baseline' : 'backbone', only: a ?? b ?? null };
 }
 
-function comparisonSentence(report: Omit<Report, 'verdict'>): string {
-  const paired = report.paired;
-  const delta = paired?.delta_ms;
-  if (report.comparison === 'paired' && paired && delta) {
-    const short = notEnough(paired.evidence, 'to compare the paths');
-    if (short !== null) {
-      const digits = msDigits(delta.median);
-      return sentence([
-        `${short} (median delta backbone − baseline ${ms(delta.median, { sign: true, digits })} ms over ${paired.matched.toLocaleString('en-US')} matched events)`,
-        lossClause(report),
-      ]);
-    }
-    const ci = paired.median_delta_ci_ms;
-    // The median and its interval with the same decimals, so they read as one statement.
-    const digits = msDigits(delta.median, ci?.low, ci?.high);
-    const interval = ci === null ? '' : ` (95% CI ${ms(ci.low, { digits })} … ${ms(ci.high, { digits })} ms)`;
-    let lead: string;
-    if (paired.significant === false) {
-      lead = `No significant difference between the paths: backbone delivered ${percent(paired.backbone_first_share)} of ${paired.matched.toLocaleString('en-US')} matched events first; median delta (backbone − baseline) ${ms(delta.median, { sign: true, digits })} ms${interval}, an interval that spans 0`;
-    } else {
-      const first = `backbone delivered ${percent(paired.backbone_first_share)} of ${paired.matched.toLocaleString('en-US')} matched events first`;
-      const median = `median delta (backbone − baseline) ${ms(delta.median, { sign: true, digits })} ms${interval}`;
-      const reasons = noPracticalDifference(report);
-      if (reasons.length > 0) {
-        lead = `No practical difference between the paths: ${median} is ${reasons.join(' and ')}; ${first}`;
-      } else {
-        const faster = delta.median < 0 ? 'Backbone' : 'Baseline';
-        const noise = report.practical.control_noise_ms;
-        const beyond = noise === null ? '' : `, beyond the A/A control’s noise of ${ms(noise)} ms`;
-        lead = `${faster} was faster: ${first}; ${median}${beyond}`;
-      }
-    }
-    const oneWay = oneWaySentence(report);
-    return `${sentence([lead, jitterClause(report), lossClause(report)])}${oneWay === null ? '' : ` ${oneWay}`}`;
+function judge(report: Omit<Report, 'verdict'>, basis: Basis): Judgement {
+  switch (basis.by) {
+    case 'paired':
+      if (isShort(basis.paired.evidence)) return 'not enough data';
+      if (basis.paired.significant === false) return 'no significant difference';
+      if (noPracticalDifference(report).length > 0) return 'no practical difference';
+      return basis.delta.median < 0 ? 'backbone faster' : 'baseline faster';
+    case 'one-way':
+      if (isShort(report.one_way_evidence.baseline) || isShort(report.one_way_evidence.backbone))
+        return 'not enough data';
+      if (report.practical.below_threshold === true) return 'no practical difference';
+      return basis.backboneMs - basis.baselineMs < 0 ? 'backbone faster' : 'baseline faster';
+    case 'one path':
+      return basis.only !== null && basis.only.median_latency_ms !== null ? 'one path only' : 'no latency';
   }
-  const a = report.summaries.baseline;
-  const b = report.summaries.backbone;
-  if (a && b && a.median_latency_ms !== null && b.median_latency_ms !== null) {
-    const short =
-      notEnough(report.one_way_evidence.baseline, 'on baseline to compare one-way latencies') ??
-      notEnough(report.one_way_evidence.backbone, 'on backbone to compare one-way latencies');
-    if (short !== null) {
-      return sentence([
-        `${short} (median one-way latency backbone ${ms(b.median_latency_ms)} ms, baseline ${ms(a.median_latency_ms)} ms; no event was seen on both paths)`,
-        lossClause(report),
-      ]);
-    }
-    const d = b.median_latency_ms - a.median_latency_ms;
-    const lower = d < 0 ? 'Backbone' : 'Baseline';
-    const medians = `backbone ${ms(b.median_latency_ms)} ms vs baseline ${ms(a.median_latency_ms)} ms (${ms(d, { sign: true })} ms)`;
+}
+
+/** The verdict's answer for a report (everything but the verdict itself). */
+export function judgement(report: Omit<Report, 'verdict'>): Judgement {
+  return judge(report, basisOf(report));
+}
+
+/** The verdict's comparison: the answer {@link judgement} gives, in words. */
+function comparisonSentence(report: Omit<Report, 'verdict'>): string {
+  const basis = basisOf(report);
+  const answer = judge(report, basis);
+  switch (basis.by) {
+    case 'paired':
+      return pairedWords(report, basis, answer);
+    case 'one-way':
+      return oneWayWords(report, basis, answer);
+    case 'one path':
+      return onePathWords(report, basis);
+  }
+}
+
+function pairedWords(
+  report: Omit<Report, 'verdict'>,
+  { paired, delta }: Extract<Basis, { by: 'paired' }>,
+  answer: Judgement,
+): string {
+  if (answer === 'not enough data') {
+    const digits = msDigits(delta.median);
     return sentence([
-      `${report.practical.below_threshold === true ? `No practical difference in median one-way latency: ${medians}, ${thresholdPhrase(report)}` : `${lower} had the lower median one-way latency: ${medians}`}; no event was seen on both paths, so this compares one-way latencies across clocks (${clockClause(report, ['receiver', 'forwarder'])}) and is not a paired measurement`,
-      jitterClause(report),
+      `${notEnough(paired.evidence, 'to compare the paths')} (median delta backbone − baseline ${ms(delta.median, { sign: true, digits })} ms over ${paired.matched.toLocaleString('en-US')} matched events)`,
       lossClause(report),
     ]);
   }
-  const only = a ?? b;
-  const path = a ? 'baseline' : 'backbone';
-  if (only && only.median_latency_ms !== null) {
+  const ci = paired.median_delta_ci_ms;
+  // The median and its interval with the same decimals, so they read as one statement.
+  const digits = msDigits(delta.median, ci?.low, ci?.high);
+  const interval = ci === null ? '' : ` (95% CI ${ms(ci.low, { digits })} … ${ms(ci.high, { digits })} ms)`;
+  const first = `backbone delivered ${percent(paired.backbone_first_share)} of ${paired.matched.toLocaleString('en-US')} matched events first`;
+  const median = `median delta (backbone − baseline) ${ms(delta.median, { sign: true, digits })} ms${interval}`;
+  let lead: string;
+  if (answer === 'no significant difference') {
+    lead = `No significant difference between the paths: ${first}; ${median}, an interval that spans 0`;
+  } else if (answer === 'no practical difference') {
+    lead = `No practical difference between the paths: ${median} is ${noPracticalDifference(report).join(' and ')}; ${first}`;
+  } else {
+    const faster = answer === 'backbone faster' ? 'Backbone' : 'Baseline';
+    const noise = report.practical.control_noise_ms;
+    const beyond = noise === null ? '' : `, beyond the A/A control’s noise of ${ms(noise)} ms`;
+    lead = `${faster} was faster: ${first}; ${median}${beyond}`;
+  }
+  const oneWay = oneWaySentence(report);
+  return `${sentence([lead, jitterClause(report), lossClause(report)])}${oneWay === null ? '' : ` ${oneWay}`}`;
+}
+
+function oneWayWords(
+  report: Omit<Report, 'verdict'>,
+  { baselineMs, backboneMs }: Extract<Basis, { by: 'one-way' }>,
+  answer: Judgement,
+): string {
+  if (answer === 'not enough data') {
+    const { baseline, backbone } = report.one_way_evidence;
+    const short = isShort(baseline)
+      ? notEnough(baseline, 'on baseline to compare one-way latencies')
+      : notEnough(backbone, 'on backbone to compare one-way latencies');
+    return sentence([
+      `${short} (median one-way latency backbone ${ms(backboneMs)} ms, baseline ${ms(baselineMs)} ms; no event was seen on both paths)`,
+      lossClause(report),
+    ]);
+  }
+  const d = backboneMs - baselineMs;
+  const medians = `backbone ${ms(backboneMs)} ms vs baseline ${ms(baselineMs)} ms (${ms(d, { sign: true })} ms)`;
+  const lead =
+    answer === 'no practical difference'
+      ? `No practical difference in median one-way latency: ${medians}, ${thresholdPhrase(report)}`
+      : `${answer === 'backbone faster' ? 'Backbone' : 'Baseline'} had the lower median one-way latency: ${medians}`;
+  return sentence([
+    `${lead}; no event was seen on both paths, so this compares one-way latencies across clocks (${clockClause(report, ['receiver', 'forwarder'])}) and is not a paired measurement`,
+    jitterClause(report),
+    lossClause(report),
+  ]);
+}
+
+function onePathWords(
+  report: Omit<Report, 'verdict'>,
+  { path, only }: Extract<Basis, { by: 'one path' }>,
+): string {
+  if (only !== null && only.median_latency_ms !== null) {
     // One path compares nothing: its figures stand, with a word when they rest on little data.
     const evidence = report.one_way_evidence[path];
     return sentence([
@@ -238,7 +289,7 @@ function comparisonSentence(report: Omit<Report, 'verdict'>): string {
       evidence && !evidence.sufficient ? `not enough data for firm figures: ${evidence.reason}` : null,
     ]);
   }
-  if (only) {
+  if (only !== null) {
     return `Only the ${path} path was measured (${only.sample_count.toLocaleString('en-US')} events, none with an exchange event time: no one-way latency).`;
   }
   return 'No path could be analysed.';
